@@ -1,0 +1,61 @@
+"""Global settings: the float type, which sequence kernels run, and the one random generator.
+
+Every random draw in bptt (initializers, dropout masks, shuffling) comes from a
+`np.random.Generator`: the layer's own when it was given a `seed`, otherwise the global one
+returned by `global_rng()`. `bptt.utils.set_random_seed(s)` re-seeds the global one, so two
+runs with the same seed are equal bit for bit.
+"""
+import os
+
+import numpy as np
+
+_FLOATX = "float32"
+_KERNELS = os.environ.get("BPTT_KERNELS", "fused")
+_KERNEL_CHOICES = ("reference", "fused")
+_RNG = np.random.default_rng()
+
+
+def floatx():
+    """The default float type of weights and activations: 'float32' (as Keras) or 'float64'."""
+    return _FLOATX
+
+
+def set_floatx(value):
+    """Set the float type used by layers built from now on ('float32' or 'float64')."""
+    global _FLOATX
+    if value not in ("float32", "float64"):
+        raise ValueError(f"set_floatx expects 'float32' or 'float64', got {value!r}.")
+    _FLOATX = value
+
+
+def get_kernels():
+    """Which whole-sequence functions run: 'fused' (compiled) or 'reference' (plain NumPy)."""
+    if _KERNELS not in _KERNEL_CHOICES:
+        raise ValueError(
+            f"BPTT_KERNELS must be one of {_KERNEL_CHOICES}, got {_KERNELS!r}; "
+            "unset it or set it to 'fused' or 'reference'."
+        )
+    return _KERNELS
+
+
+def set_kernels(value):
+    """Choose the whole-sequence functions: 'fused' (compiled) or 'reference' (plain NumPy)."""
+    global _KERNELS
+    if value not in _KERNEL_CHOICES:
+        raise ValueError(f"set_kernels expects one of {_KERNEL_CHOICES}, got {value!r}.")
+    _KERNELS = value
+
+
+def global_rng():
+    """The generator used by every random draw that has no seed of its own."""
+    return _RNG
+
+
+def set_global_seed(seed):
+    global _RNG
+    _RNG = np.random.default_rng(seed)
+
+
+def layer_rng(seed):
+    """A generator for a layer: its own if it was given a seed, else the global one."""
+    return np.random.default_rng(seed) if seed is not None else global_rng()

@@ -1,0 +1,200 @@
+"""Shared pieces of the fused kernels: element-wise activations, the BLAS thread limit, and the
+helpers every cell uses outside its compiled time loop.
+
+Letters: T time, B batch, H units, G gate blocks (1 SimpleRNN, 4 LSTM, 3 GRU).
+
+Activations inside the compiled loops (`tanh`, `sigmoid`) are overloaded on the float type:
+
+    float64: exact, math.tanh and the stable sigmoid of bptt.ops.activations, so the fused
+             kernels equal the reference to ~1e-15 (the gradient checks run in float64).
+    float32: a rational approximation of tanh (Eigen's `generic_fast_tanh_float`, a degree-13 /
+             degree-6 odd/even polynomial pair on x clamped to +-7.9053), with
+             sigmoid(x) = 0.5 + 0.5 tanh(x / 2). Max abs error 3.4e-7 for tanh and 2.3e-7 for
+             sigmoid (float32 itself resolves 6e-8 near 1), |tanh| <= 1 exactly, and it has no
+             branch, so LLVM vectorises the gate loops (math.tanh is ~15 ns an element, this is
+             well under 1 ns). Every float32 constant is np.float32 so nothing widens to float64.
+
+BLAS threads. Numba's np.dot calls SciPy's BLAS (scipy.linalg.cython_blas), which with pip
+wheels is a second OpenBLAS (scipy.libs/libscipy_openblas) beside NumPy's (numpy.libs). Each
+owns a pool of one thread per core. The per-step GEMMs are small ((B, H) @ (H, G*H), e.g.
+32 x 64 x 256); `blas_threads(1)` pins SciPy's pool to one thread while a kernel runs and
+restores it after, so its spinning workers never compete with NumPy's pool (which keeps both
+cores for the big one-off GEMMs: x @ kernel in the layer, drecurrent_kernel after the loop here).
+See benchmarks/kernels_speed.py for the measurement behind the choice of one thread.
+
+Numba cache caveat: the kernels are compiled with cache=True; numba invalidates a cached kernel
+when its own file changes, not when this file does. After editing the overloads here, delete
+bptt/kernels/__pycache__/*.nb[ic] (or set NUMBA_CACHE_DIR elsewhere).
+"""
+import contextlib
+import math
+import os
+
+import numpy as np
+from numba import types
+from numba.extending import overload, register_jitable
+
+# Options of every compiled loop. error_model="numpy": division by zero gives inf/nan instead of
+# a raised exception, so the loops carry no checks and vectorise. fastmath stays off: the
+# float64 kernels must match the reference to 1e-10 and the float32 ones to 1e-5.
+JIT_OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
+
+
+# --- activations, overloaded on the float type ---------------------------------------------
+
+def tanh(x):
+    """tanh; inside a compiled kernel: exact for float64, the rational approximation for float32."""
+    return np.tanh(x)
+
+
+def sigmoid(x):
+    """Logistic sigmoid; inside a compiled kernel: exact for float64, via fast tanh for float32."""
+    return 1 / (1 + np.exp(-x))
+
+
+@register_jitable
+def _tanh_float32(x):
+    # Eigen's generic_fast_tanh_float: tanh(x) ~ x P(x^2) / Q(x^2) on |x| <= 7.9053,
+    # where the rational form reaches 1 in float32.
+    x = min(max(x, np.float32(-7.90531110763549805)), np.float32(7.90531110763549805))
+    x2 = x * x
+    p = np.float32(-2.76076847742355e-16)
+    p = p * x2 + np.float32(2.00018790482477e-13)
+    p = p * x2 + np.float32(-8.60467152213735e-11)
+    p = p * x2 + np.float32(5.12229709037114e-08)
+    p = p * x2 + np.float32(1.48572235717979e-05)
+    p = p * x2 + np.float32(6.37261928875436e-04)
+    p = p * x2 + np.float32(4.89352455891786e-03)
+    q = np.float32(1.19825839466702e-06)
+    q = q * x2 + np.float32(1.18534705686654e-04)
+    q = q * x2 + np.float32(2.26843463243900e-03)
+    q = q * x2 + np.float32(4.89352518554385e-03)
+    return x * p / q
+
+
+@register_jitable
+def _sigmoid_float32(x):
+    return np.float32(0.5) + np.float32(0.5) * _tanh_float32(np.float32(0.5) * x)
+
+
+@register_jitable
+def _tanh_exact(x):
+    return math.tanh(x)
+
+
+@register_jitable
+def _sigmoid_exact(x):
+    # As bptt.ops.activations.sigmoid: exp only of a non-positive number, so no overflow.
+    e = math.exp(-abs(x))
+    return 1 / (1 + e) if x >= 0 else e / (1 + e)
+
+
+def _is_float32(x):
+    return isinstance(x, types.Float) and x.bitwidth == 32
+
+
+@overload(tanh)
+def _tanh_overload(x):
+    return _tanh_float32 if _is_float32(x) else _tanh_exact
+
+
+@overload(sigmoid)
+def _sigmoid_overload(x):
+    return _sigmoid_float32 if _is_float32(x) else _sigmoid_exact
+
+
+# --- BLAS threads ----------------------------------------------------------------------------
+
+_NUMBA_BLAS = None  # threadpoolctl controllers of the BLAS numba's np.dot calls; found once
+
+
+def _numba_blas_controllers():
+    """The thread-pool controllers of SciPy's BLAS, the one numba's np.dot calls.
+
+    With pip wheels it is scipy.libs/libscipy_openblas*, told apart from NumPy's by its path.
+    When SciPy and NumPy share one BLAS (conda, system packages) that shared library is returned:
+    limiting it for the duration of a kernel is still right, the kernel being the only caller.
+    """
+    global _NUMBA_BLAS
+    if _NUMBA_BLAS is None:
+        import scipy
+        import scipy.linalg.cython_blas  # noqa: F401  (loads the library before we look)
+        from threadpoolctl import ThreadpoolController
+
+        blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+        scipy_root = os.path.dirname(os.path.realpath(scipy.__file__))  # .../site-packages/scipy
+        own = [c for c in blas if os.path.realpath(c.filepath).startswith(scipy_root)]
+        _NUMBA_BLAS = own or blas
+    return _NUMBA_BLAS
+
+
+@contextlib.contextmanager
+def blas_threads(n):
+    """Limit the BLAS numba calls to n threads inside the block (a few microseconds: two ctypes
+    calls per library, the libraries being located once per process)."""
+    controllers = _numba_blas_controllers()
+    before = [c.get_num_threads() for c in controllers]
+    for c, b in zip(controllers, before):
+        if b != n:
+            c.set_num_threads(n)
+    try:
+        yield
+    finally:
+        for c, b in zip(controllers, before):
+            if b != n:
+                c.set_num_threads(b)
+
+
+KERNEL_BLAS_THREADS = 1  # threads of SciPy's BLAS while a kernel's time loop runs
+
+
+# --- argument handling, outside the compiled loops -------------------------------------------
+
+def as_dtype(array, dtype):
+    """A C-contiguous array of dtype (no copy when it already is one)."""
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+def mask_blocks(recurrent_mask, B, H, dtype):
+    """The recurrent dropout mask as (M, B, H): M = 0 for None, 1 for one mask shared by every
+    gate, G for one mask per gate, so one compiled loop serves all three forms."""
+    if recurrent_mask is None:
+        return np.empty((0, B, H), dtype=dtype)
+    if recurrent_mask.ndim == 2:
+        return as_dtype(recurrent_mask, dtype)[None]
+    return as_dtype(recurrent_mask, dtype)
+
+
+def gate_blocks(recurrent_kernel, G):
+    """U (H, G*H) -> (G, H, H) contiguous, block g = U[:, g*H:(g+1)*H]; for per-gate masks."""
+    H = recurrent_kernel.shape[0]
+    return np.ascontiguousarray(recurrent_kernel.reshape(H, G, H).transpose(1, 0, 2))
+
+
+def previous_states(h0, hs, mask=None):
+    """h_{t-1} for every step (T, B, H): h0, hs[0], ..., hs[T-2]; times mask (B, H) if given."""
+    h_prev = np.empty_like(hs)  # (T, B, H)
+    h_prev[0] = h0
+    h_prev[1:] = hs[:-1]
+    if mask is not None:
+        h_prev *= mask
+    return h_prev
+
+
+def recurrent_kernel_grad(h_prev, da, masks, out):
+    """drecurrent_kernel = sum_t (h_{t-1} * m)^T @ da_t, as one GEMM over all T*B rows.
+
+    h_prev (T, B, H) unmasked, da (T, B, G*H) dL/d((h_{t-1} * m) @ U), masks (M, B, H) as from
+    `mask_blocks`, out (H, G*H) written. Runs on NumPy's BLAS (both cores): one
+    (H, T*B) @ (T*B, G*H) product instead of T small ones.
+    """
+    T, B, H = h_prev.shape
+    da2 = da.reshape(T * B, -1)  # (T*B, G*H)
+    if masks.shape[0] <= 1:
+        hm = h_prev * masks[0] if masks.shape[0] == 1 else h_prev  # (T, B, H)
+        np.matmul(hm.reshape(T * B, H).T, da2, out=out)
+        return out
+    for g in range(masks.shape[0]):
+        block = slice(g * H, (g + 1) * H)
+        out[:, block] = (h_prev * masks[g]).reshape(T * B, H).T @ da2[:, block]
+    return out

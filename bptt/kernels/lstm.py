@@ -1,0 +1,169 @@
+"""LSTM, fused: the whole time loop of bptt.ops.lstm.lstm_forward / lstm_backward compiled into
+one Numba function each way. Must equal that reference (tests/kernels/test_lstm.py), whose
+docstring has the equations; in short, gates i, f, c, o (Keras' order), m the recurrent mask:
+
+    a_t = xw_t + (h_{t-1} * m) @ U       i, f, o = sigmoid(a_i, a_f, a_o), g = tanh(a_c)
+    c_t = f * c_{t-1} + i * g            h_t = o * tanh(c_t)
+
+Letters: T time, B batch, H units. Per step: one (B, H) @ (H, 4H) GEMM forward (four
+(B, H) @ (H, H) ones with a mask per gate), one (B, 4H) @ (4H, H) backward, and one fused loop
+over the (B, H) elements for the gates. drecurrent_kernel is one GEMM after the loop:
+sum_t (h_{t-1} * m)^T @ da_t = H_prev^T @ dA over all T*B rows.
+
+Supported: activation "tanh" with recurrent_activation "sigmoid" (Keras' defaults); anything
+else runs the reference (see `supports`).
+"""
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from bptt.kernels._common import (
+    JIT_OPTIONS, KERNEL_BLAS_THREADS, as_dtype, blas_threads, gate_blocks, mask_blocks,
+    previous_states, recurrent_kernel_grad, sigmoid, tanh,
+)
+
+
+def supports(activation="tanh", recurrent_activation="sigmoid", **other):
+    """Whether this kernel computes the cell with these options (else the reference runs)."""
+    return activation == "tanh" and recurrent_activation == "sigmoid" and not other
+
+
+class LSTMKernelCache(NamedTuple):
+    h0: np.ndarray  # (B, H)
+    c0: np.ndarray  # (B, H)
+    hs: np.ndarray  # (T, B, H)
+    cs: np.ndarray  # (T, B, H)
+    tanh_cs: np.ndarray  # (T, B, H) tanh(c_t), kept so the backward needs no tanh
+    gates: np.ndarray  # (T, B, 4H) [i, f, g, o] after their activations
+    recurrent_kernel: np.ndarray  # (H, 4H)
+    kernel_blocks: np.ndarray  # (4, H, H) U's gate blocks, with a mask per gate; else (0, H, H)
+    masks: np.ndarray  # (M, B, H): M = 0 no mask, 1 shared, 4 one per gate
+
+
+@njit(**JIT_OPTIONS)
+def _forward_loop(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, tanh_cs, gates):
+    T, B, H4 = xw.shape
+    H = H4 // 4
+    M = masks.shape[0]
+    a = np.empty((B, 4 * H), xw.dtype)  # (B, 4H) (h_{t-1} * m) @ U
+    hm = np.empty((B, H), xw.dtype)  # (B, H) h_{t-1} * m
+    a_gate = np.empty((B, H), xw.dtype)  # (B, H) one gate's block, with a mask per gate
+    for t in range(T):
+        h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
+        c_prev = c0 if t == 0 else cs[t - 1]  # (B, H)
+        if M == 0:
+            np.dot(h_prev, recurrent_kernel, a)
+        elif M == 1:
+            for b in range(B):
+                for j in range(H):
+                    hm[b, j] = h_prev[b, j] * masks[0, b, j]
+            np.dot(hm, recurrent_kernel, a)
+        else:
+            for g in range(4):
+                for b in range(B):
+                    for j in range(H):
+                        hm[b, j] = h_prev[b, j] * masks[g, b, j]
+                np.dot(hm, kernel_blocks[g], a_gate)
+                for b in range(B):
+                    for j in range(H):
+                        a[b, g * H + j] = a_gate[b, j]
+        x, gate, h, c, tanh_c = xw[t], gates[t], hs[t], cs[t], tanh_cs[t]
+        for b in range(B):
+            for j in range(2 * H):  # i, f
+                gate[b, j] = sigmoid(x[b, j] + a[b, j])
+            for j in range(2 * H, 3 * H):  # g
+                gate[b, j] = tanh(x[b, j] + a[b, j])
+            for j in range(3 * H, 4 * H):  # o
+                gate[b, j] = sigmoid(x[b, j] + a[b, j])
+            for j in range(H):
+                c[b, j] = gate[b, H + j] * c_prev[b, j] + gate[b, j] * gate[b, 2 * H + j]
+                tanh_c[b, j] = tanh(c[b, j])
+                h[b, j] = gate[b, 3 * H + j] * tanh_c[b, j]
+
+
+@njit(**JIT_OPTIONS)
+def _backward_loop(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel, kernel_blocks, masks, dxw):
+    """dh, dc (B, H) come in as dL/dh_T, dL/dc_T and leave as dL/dh_0, dL/dc_0."""
+    T, B, H4 = dxw.shape
+    H = H4 // 4
+    M = masks.shape[0]
+    one = dxw.dtype.type(1)
+    recurrent_kernel_t = recurrent_kernel.T  # (4H, H), a transposed view: BLAS reads it as is
+    dh_prev = np.empty((B, H), dxw.dtype)  # (B, H) da @ U^T
+    da_gate = np.empty((B, H), dxw.dtype)  # (B, H) one gate's block, with a mask per gate
+    for t in range(T - 1, -1, -1):
+        if dhs.shape[0]:
+            for b in range(B):
+                for j in range(H):
+                    dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
+        c_prev = c0 if t == 0 else cs[t - 1]
+        gate, tanh_c, da = gates[t], tanh_cs[t], dxw[t]
+        for b in range(B):
+            for j in range(H):
+                i = gate[b, j]
+                f = gate[b, H + j]
+                g = gate[b, 2 * H + j]
+                o = gate[b, 3 * H + j]
+                do = dh[b, j] * tanh_c[b, j]  # h = o * tanh(c)
+                dcj = dc[b, j] + dh[b, j] * o * (one - tanh_c[b, j] * tanh_c[b, j])
+                dc[b, j] = dcj * f  # c = f * c_prev + i * g
+                da[b, j] = dcj * g * i * (one - i)  # sigmoid' = y (1 - y)
+                da[b, H + j] = dcj * c_prev[b, j] * f * (one - f)
+                da[b, 2 * H + j] = dcj * i * (one - g * g)  # tanh' = 1 - y^2
+                da[b, 3 * H + j] = do * o * (one - o)
+        # dh_{t-1} = (da @ U^T) * m, per gate block with a mask per gate
+        if M == 0:
+            np.dot(da, recurrent_kernel_t, dh)
+        elif M == 1:
+            np.dot(da, recurrent_kernel_t, dh_prev)
+            for b in range(B):
+                for j in range(H):
+                    dh[b, j] = dh_prev[b, j] * masks[0, b, j]
+        else:
+            dh[:] = 0
+            for g in range(4):
+                for b in range(B):
+                    for j in range(H):
+                        da_gate[b, j] = da[b, g * H + j]
+                np.dot(da_gate, kernel_blocks[g].T, dh_prev)
+                for b in range(B):
+                    for j in range(H):
+                        dh[b, j] += dh_prev[b, j] * masks[g, b, j]
+
+
+def lstm_forward(xw, recurrent_kernel, h0, c0, activation="tanh", recurrent_activation="sigmoid",
+                 recurrent_mask=None):
+    """xw (T, B, 4H), recurrent_kernel (H, 4H), h0, c0 (B, H) -> (hs (T, B, H), (h_last, c_last), cache)."""
+    dtype = xw.dtype
+    T, B, H4 = xw.shape
+    H = H4 // 4
+    xw = as_dtype(xw, dtype)
+    recurrent_kernel = as_dtype(recurrent_kernel, dtype)
+    h0, c0 = as_dtype(h0, dtype), as_dtype(c0, dtype)
+    masks = mask_blocks(recurrent_mask, B, H, dtype)  # (M, B, H)
+    kernel_blocks = gate_blocks(recurrent_kernel, 4) if masks.shape[0] > 1 else np.empty((0, H, H), dtype)
+    hs = np.empty((T, B, H), dtype)  # (T, B, H)
+    cs = np.empty((T, B, H), dtype)  # (T, B, H)
+    tanh_cs = np.empty((T, B, H), dtype)  # (T, B, H)
+    gates = np.empty((T, B, 4 * H), dtype)  # (T, B, 4H)
+    with blas_threads(KERNEL_BLAS_THREADS):
+        _forward_loop(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, tanh_cs, gates)
+    cache = LSTMKernelCache(h0, c0, hs, cs, tanh_cs, gates, recurrent_kernel, kernel_blocks, masks)
+    return hs, (hs[-1], cs[-1]), cache
+
+
+def lstm_backward(dhs, dh_last, dc_last, cache):
+    """dhs (T, B, H) or None, dh_last, dc_last (B, H) or None -> (dxw, drecurrent_kernel, dh0, dc0)."""
+    T, B, H = cache.hs.shape
+    dtype = cache.hs.dtype
+    dhs = np.empty((0, B, H), dtype) if dhs is None else as_dtype(dhs, dtype)
+    dh = np.zeros((B, H), dtype) if dh_last is None else np.array(dh_last, dtype=dtype)  # (B, H) copy
+    dc = np.zeros((B, H), dtype) if dc_last is None else np.array(dc_last, dtype=dtype)  # (B, H) copy
+    dxw = np.empty((T, B, 4 * H), dtype)  # (T, B, 4H)
+    with blas_threads(KERNEL_BLAS_THREADS):
+        _backward_loop(dhs, dh, dc, cache.c0, cache.cs, cache.tanh_cs, cache.gates,
+                       cache.recurrent_kernel, cache.kernel_blocks, cache.masks, dxw)
+    drecurrent_kernel = np.empty((H, 4 * H), dtype)  # (H, 4H)
+    recurrent_kernel_grad(previous_states(cache.h0, cache.hs), dxw, cache.masks, drecurrent_kernel)
+    return dxw, drecurrent_kernel, dh, dc

@@ -1,0 +1,27 @@
+"""Keras' layers, with Keras' names: `from bptt import layers` then `layers.LSTM(64)`."""
+from bptt.layers.base import Layer
+from bptt.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
+from bptt.layers.embedding import Embedding
+from bptt.layers.recurrent import GRU, LSTM, SimpleRNN
+from bptt.layers.wrappers import Bidirectional, TimeDistributed
+
+LAYERS = {
+    cls.__name__: cls
+    for cls in (Activation, Dense, Dropout, Flatten, InputLayer, Embedding, GRU, LSTM, SimpleRNN,
+                Bidirectional, TimeDistributed)
+}
+
+
+def serialize(layer):
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config):
+    """A layer from {'class_name': ..., 'config': {...}}, as written by `serialize`."""
+    name = config.get("class_name")
+    if name not in LAYERS:
+        raise ValueError(f"Unknown layer class {name!r}; known: {sorted(LAYERS)}.")
+    return LAYERS[name].from_config(dict(config["config"]))
+
+
+__all__ = ["Layer", *LAYERS, "Input", "serialize", "deserialize"]

@@ -1,0 +1,130 @@
+"""The contract every layer keeps.
+
+    build(input_shape)            create self.params (Keras' names, Keras' order)
+    forward(x, training) -> y     keep what backward needs in self.cache
+    backward(dy) -> dx            fill self.grads (same keys as self.params); return dx
+    compute_output_shape(shape)   shapes with None for the batch (and free time) axes
+    get_config() / from_config()  a flat dict of constructor arguments, and back
+
+Layers are callable on arrays as in Keras: `layers.LSTM(4)(x)` builds on first use and runs
+the forward pass in inference mode.
+"""
+import itertools
+import re
+
+import numpy as np
+
+from bptt import backend
+
+_NAME_COUNTERS = {}
+
+
+def _snake(name):
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def unique_name(prefix):
+    counter = _NAME_COUNTERS.setdefault(prefix, itertools.count())
+    index = next(counter)
+    return prefix if index == 0 else f"{prefix}_{index}"
+
+
+class Layer:
+    def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword argument(s) {sorted(kwargs)}; "
+                "check the spelling against the Keras argument names."
+            )
+        self.name = name or unique_name(_snake(type(self).__name__))
+        self.trainable = trainable
+        self.dtype = dtype or backend.floatx()
+        self.params = {}
+        self.grads = {}
+        self.cache = None
+        self.built = False
+        self.input_shape = None
+
+    # -- to be written by each layer -------------------------------------------------------
+    def build(self, input_shape):
+        self.input_shape = tuple(input_shape)
+        self.built = True
+
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, dy):
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # -- shared behaviour -------------------------------------------------------------------
+    def __call__(self, x, training=False):
+        x = np.asarray(x)
+        if not self.built:
+            self.build((None,) + tuple(x.shape[1:]))
+        return self.forward(x, training=training)
+
+    def add_weight(self, name, shape, initializer):
+        from bptt import initializers
+
+        value = initializers.get(initializer)(tuple(shape), self.dtype, self.rng())
+        self.params[name] = np.ascontiguousarray(value, dtype=self.dtype)
+        return self.params[name]
+
+    def rng(self):
+        """This layer's generator if it was given a seed, else the global one."""
+        return getattr(self, "_rng", None) or backend.global_rng()
+
+    def zero_grads(self):
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+
+    @property
+    def weights(self):
+        return list(self.params.values())
+
+    @property
+    def trainable_weights(self):
+        return self.weights if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        return [] if self.trainable else self.weights
+
+    def weight_names(self):
+        return [f"{self.name}/{key}" for key in self.params]
+
+    def get_weights(self):
+        return [value.copy() for value in self.params.values()]
+
+    def set_weights(self, weights):
+        """Copy `weights` in (Keras' order) after checking every shape; nothing changes on error."""
+        weights = list(weights)
+        expected = [value.shape for value in self.params.values()]
+        if len(weights) != len(expected):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(expected)} weight arrays "
+                f"(shapes {expected}), got {len(weights)}."
+            )
+        for key, target, new in zip(self.params, expected, weights):
+            if np.shape(new) != target:
+                raise ValueError(
+                    f"Layer '{self.name}' weight '{key}' has shape {target}, "
+                    f"got an array of shape {np.shape(new)}."
+                )
+        for key, new in zip(list(self.params), weights):
+            self.params[key][...] = np.asarray(new, dtype=self.params[key].dtype)
+
+    def count_params(self):
+        return int(sum(value.size for value in self.params.values()))
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"

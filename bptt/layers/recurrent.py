@@ -1,0 +1,367 @@
+"""SimpleRNN, LSTM and GRU layers: Keras' arguments, shapes and weight layout.
+
+Letters: B batch, T time, D input features, H units, G gates (1, 4 or 3).
+
+A layer does three things and keeps nothing else clever:
+1. transposes the batch-major input (B, T, D) once to time-major (T, B, D), reversing time
+   for go_backwards and applying the input dropout mask (one per sequence, as Keras);
+2. projects every timestep in one GEMM: xw = x @ kernel + bias      # (T, B, G*H)
+3. hands the time loop to the whole-sequence functions of bptt.kernels (reference or fused).
+Backward runs the same three steps in reverse.
+"""
+import numpy as np
+
+from bptt import kernels
+from bptt.layers.base import Layer
+from bptt.ops import activations
+
+_UNSUPPORTED_IF_SET = (
+    "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+    "kernel_constraint", "recurrent_constraint", "bias_constraint",
+)
+_IGNORED = ("unroll", "use_cudnn", "implementation", "time_major")  # speed hints only
+
+
+def _pop_keras_extras(layer_name, kwargs):
+    for key in _UNSUPPORTED_IF_SET:
+        if kwargs.pop(key, None) is not None:
+            raise NotImplementedError(
+                f"{layer_name}({key}=...) is not supported by bptt; leave it at None."
+            )
+    if kwargs.pop("stateful", False):
+        raise NotImplementedError(
+            f"{layer_name}(stateful=True) is not supported by bptt; pass the last states "
+            "explicitly with initial_state=[...] instead."
+        )
+    for key in _IGNORED:
+        kwargs.pop(key, None)
+    return kwargs
+
+
+class _Recurrent(Layer):
+    cell = None        # name of the ops / kernels module
+    gates = 1          # G: how many blocks of H columns the kernel has
+    state_names = ("h",)
+
+    def __init__(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
+                 recurrent_initializer, bias_initializer, dropout, recurrent_dropout, seed,
+                 return_sequences, return_state, go_backwards, **kwargs):
+        super().__init__(**_pop_keras_extras(type(self).__name__, kwargs))
+        if not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"{type(self).__name__} expects a positive int `units`, got {units!r}.")
+        for arg, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0 <= rate < 1:
+                raise ValueError(f"{type(self).__name__} `{arg}` must be in [0, 1), got {rate!r}.")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+        self.bias_initializer = bias_initializer
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.seed = seed
+        self._rng = np.random.default_rng(seed) if seed is not None else None
+        self.return_sequences = return_sequences
+        self.return_state = return_state
+        self.go_backwards = go_backwards
+        self.initial_state_grads = None
+
+    # -- shapes and weights -----------------------------------------------------------------
+    def _check_rank(self, shape):
+        if len(shape) != 3:
+            hint = (
+                " The layer before it returns only its last output: give that recurrent layer "
+                "return_sequences=True so it outputs the whole sequence (batch, timesteps, units)."
+                if len(shape) == 2 else ""
+            )
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' expects a 3-D input (batch, timesteps, "
+                f"features), got shape {tuple(shape)}.{hint}"
+            )
+
+    def build(self, input_shape):
+        self._check_rank(input_shape)
+        features, width = input_shape[-1], self.gates * self.units
+        self.add_weight("kernel", (features, width), self.kernel_initializer)
+        self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer)
+        if self.use_bias:
+            self.build_bias()
+        super().build(input_shape)
+
+    def build_bias(self):
+        self.add_weight("bias", (self.gates * self.units,), self.bias_initializer)
+
+    def compute_output_shape(self, input_shape):
+        batch, steps = input_shape[0], input_shape[1]
+        out = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
+        if self.return_state:
+            return [out] + [(batch, self.units)] * len(self.state_names)
+        return out
+
+    # -- the three bias / op hooks each cell fills in -----------------------------------------
+    def input_bias(self):
+        return self.params["bias"] if self.use_bias else None
+
+    def run_forward(self, xw, states, recurrent_mask):
+        raise NotImplementedError
+
+    def run_backward(self, dhs, dstates_last, cache):
+        """-> (dxw, dinitial_states); fills self.grads['recurrent_kernel'] (and bias parts)."""
+        raise NotImplementedError
+
+    def sequence_functions(self):
+        return kernels.sequence_functions(
+            self.cell, activation=self.activation,
+            recurrent_activation=self.recurrent_activation,
+        )
+
+    # -- forward / backward -------------------------------------------------------------------
+    def _dropout_mask(self, rate, shape, dtype):
+        keep = self.rng().random(shape) >= rate
+        return keep.astype(dtype) / dtype.type(1 - rate)
+
+    def _initial_states(self, initial_state, batch, dtype):
+        if initial_state is None:
+            return [np.zeros((batch, self.units), dtype=dtype) for _ in self.state_names]
+        states = [initial_state] if isinstance(initial_state, np.ndarray) else list(initial_state)
+        if len(states) != len(self.state_names):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' expects {len(self.state_names)} initial "
+                f"state(s) {list(self.state_names)}, got {len(states)}."
+            )
+        out = []
+        for name, state in zip(self.state_names, states):
+            state = np.asarray(state)
+            if state.shape != (batch, self.units):
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}' initial state '{name}' must have shape "
+                    f"(batch, units) = {(batch, self.units)}, got {state.shape}."
+                )
+            out.append(np.ascontiguousarray(state, dtype=dtype))
+        return out
+
+    def __call__(self, x, training=False, initial_state=None):
+        x = np.asarray(x)
+        self._check_rank(x.shape)
+        if not self.built:
+            self.build((None,) + tuple(x.shape[1:]))
+        return self.forward(x, training=training, initial_state=initial_state)
+
+    def forward(self, x, training=False, initial_state=None):
+        self._check_rank(x.shape)
+        kernel = self.params["kernel"]
+        if x.shape[-1] != kernel.shape[0]:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' was built for {kernel.shape[0]} input "
+                f"features, got input of shape {x.shape}."
+            )
+        dtype = kernel.dtype
+        batch = x.shape[0]
+        states = self._initial_states(initial_state, batch, dtype)
+        x_tm = np.asarray(x, dtype=dtype).transpose(1, 0, 2)  # (T, B, D)
+        if self.go_backwards:
+            x_tm = x_tm[::-1]
+        input_mask = recurrent_mask = None
+        if training and self.dropout > 0:
+            input_mask = self._dropout_mask(self.dropout, (batch, x.shape[-1]), dtype)  # (B, D)
+            x_tm = x_tm * input_mask
+        if training and self.recurrent_dropout > 0:
+            recurrent_mask = self._dropout_mask(self.recurrent_dropout, (batch, self.units), dtype)
+        x_tm = np.ascontiguousarray(x_tm)
+        xw = x_tm @ kernel  # (T, B, G*H)
+        bias = self.input_bias()
+        if bias is not None:
+            xw += bias
+        hs, last_states, op_cache = self.run_forward(xw, states, recurrent_mask)
+        self.cache = (x_tm, input_mask, recurrent_mask, op_cache)
+        output = hs.transpose(1, 0, 2) if self.return_sequences else last_states[0]
+        if self.return_state:
+            return [output, *last_states]
+        return output
+
+    def backward(self, dy):
+        x_tm, input_mask, _, op_cache = self.cache
+        dstates = [None] * len(self.state_names)
+        if self.return_state:
+            dy, *dstates = dy
+        if self.return_sequences:
+            dhs = np.ascontiguousarray(dy.transpose(1, 0, 2))  # (T, B, H)
+        else:
+            dhs = None
+            dstates[0] = dy if dstates[0] is None else dstates[0] + dy
+        dxw, self.initial_state_grads = self.run_backward(dhs, dstates, op_cache)
+        steps, batch, width = dxw.shape
+        dxw2 = dxw.reshape(steps * batch, width)  # (T*B, G*H)
+        self.grads["kernel"] = x_tm.reshape(steps * batch, -1).T @ dxw2
+        if self.use_bias:
+            self.accumulate_bias_grad(dxw2.sum(axis=0))
+        dx_tm = dxw @ self.params["kernel"].T  # (T, B, D)
+        if input_mask is not None:
+            dx_tm *= input_mask
+        if self.go_backwards:
+            dx_tm = dx_tm[::-1]
+        return dx_tm.transpose(1, 0, 2)
+
+    def accumulate_bias_grad(self, dinput_bias):
+        self.grads["bias"] = dinput_bias
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "recurrent_initializer": self.recurrent_initializer,
+            "bias_initializer": self.bias_initializer,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": self.seed,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+        }
+
+
+class SimpleRNN(_Recurrent):
+    """h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)."""
+
+    cell = "simple_rnn"
+
+    def __init__(self, units, activation="tanh", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
+                 return_sequences=False, return_state=False, go_backwards=False, seed=None,
+                 **kwargs):
+        super().__init__(units, activation, "sigmoid", use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, dropout, recurrent_dropout,
+                         seed, return_sequences, return_state, go_backwards, **kwargs)
+
+    def run_forward(self, xw, states, recurrent_mask):
+        forward, _ = self.sequence_functions()
+        hs, h_last, cache = forward(xw, self.params["recurrent_kernel"], states[0],
+                                    activation=self.activation, recurrent_mask=recurrent_mask)
+        return hs, [h_last], cache
+
+    def run_backward(self, dhs, dstates_last, cache):
+        _, backward = self.sequence_functions()
+        dxw, drecurrent_kernel, dh0 = backward(dhs, dstates_last[0], cache)
+        self.grads["recurrent_kernel"] = drecurrent_kernel
+        return dxw, [dh0]
+
+
+class LSTM(_Recurrent):
+    """Keras' LSTM; gate order i, f, c, o in kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,).
+
+    Equations: see bptt/ops/lstm.py.
+    """
+
+    cell = "lstm"
+    gates = 4
+    state_names = ("h", "c")
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True, dropout=0.0,
+                 recurrent_dropout=0.0, return_sequences=False, return_state=False,
+                 go_backwards=False, seed=None, **kwargs):
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, dropout, recurrent_dropout,
+                         seed, return_sequences, return_state, go_backwards, **kwargs)
+        self.unit_forget_bias = unit_forget_bias
+
+    def build_bias(self):
+        super().build_bias()
+        if self.unit_forget_bias:
+            # Keras: bias = [init(H), ones(H), init(2H)]: start with the forget gate open.
+            units = self.units
+            self.params["bias"][units:2 * units] = 1
+
+    def run_forward(self, xw, states, recurrent_mask):
+        forward, _ = self.sequence_functions()
+        hs, (h_last, c_last), cache = forward(
+            xw, self.params["recurrent_kernel"], states[0], states[1],
+            activation=self.activation, recurrent_activation=self.recurrent_activation,
+            recurrent_mask=recurrent_mask)
+        return hs, [h_last, c_last], cache
+
+    def run_backward(self, dhs, dstates_last, cache):
+        _, backward = self.sequence_functions()
+        dxw, drecurrent_kernel, dh0, dc0 = backward(dhs, dstates_last[0], dstates_last[1], cache)
+        self.grads["recurrent_kernel"] = drecurrent_kernel
+        return dxw, [dh0, dc0]
+
+    def get_config(self):
+        return {**super().get_config(), "recurrent_activation": self.recurrent_activation,
+                "unit_forget_bias": self.unit_forget_bias}
+
+
+class GRU(_Recurrent):
+    """Keras' GRU; gate order z, r, h. With reset_after=True (the default) the bias is (2, 3H):
+    row 0 is added to x @ kernel, row 1 to h @ recurrent_kernel (PyTorch's form). With
+    reset_after=False it is (3H,). Equations: see bptt/ops/gru.py.
+    """
+
+    cell = "gru"
+    gates = 3
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
+                 return_sequences=False, return_state=False, go_backwards=False, reset_after=True,
+                 seed=None, **kwargs):
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, dropout, recurrent_dropout,
+                         seed, return_sequences, return_state, go_backwards, **kwargs)
+        self.reset_after = reset_after
+
+    def build_bias(self):
+        if self.reset_after:
+            self.add_weight("bias", (2, 3 * self.units), self.bias_initializer)
+        else:
+            super().build_bias()
+
+    def input_bias(self):
+        if not self.use_bias:
+            return None
+        return self.params["bias"][0] if self.reset_after else self.params["bias"]
+
+    def recurrent_bias(self):
+        if not self.reset_after:
+            return None
+        if self.use_bias:
+            return self.params["bias"][1]
+        return np.zeros(3 * self.units, dtype=self.params["kernel"].dtype)
+
+    def sequence_functions(self):
+        return kernels.sequence_functions(
+            self.cell, activation=self.activation,
+            recurrent_activation=self.recurrent_activation, reset_after=self.reset_after,
+        )
+
+    def run_forward(self, xw, states, recurrent_mask):
+        forward, _ = self.sequence_functions()
+        hs, h_last, cache = forward(
+            xw, self.params["recurrent_kernel"], self.recurrent_bias(), states[0],
+            reset_after=self.reset_after, activation=self.activation,
+            recurrent_activation=self.recurrent_activation, recurrent_mask=recurrent_mask)
+        return hs, [h_last], cache
+
+    def run_backward(self, dhs, dstates_last, cache):
+        _, backward = self.sequence_functions()
+        dxw, drecurrent_kernel, drecurrent_bias, dh0 = backward(dhs, dstates_last[0], cache)
+        self.grads["recurrent_kernel"] = drecurrent_kernel
+        self._drecurrent_bias = drecurrent_bias
+        return dxw, [dh0]
+
+    def accumulate_bias_grad(self, dinput_bias):
+        if self.reset_after:
+            self.grads["bias"] = np.stack([dinput_bias, self._drecurrent_bias])
+        else:
+            self.grads["bias"] = dinput_bias
+
+    def get_config(self):
+        return {**super().get_config(), "recurrent_activation": self.recurrent_activation,
+                "reset_after": self.reset_after}

@@ -1,0 +1,138 @@
+"""LSTM: the reference forward pass and backpropagation through time.
+
+Letters: T time, B batch, H units. Arrays are time-major, so xw[t] is a contiguous slice.
+Gates in Keras' order i, f, c, o: column block k of xw and of U belongs to gate k.
+
+The cell (Keras' LSTMCell), for t = 1..T, with σ = recurrent_activation (sigmoid),
+act = activation (tanh), U = recurrent_kernel (H, 4H), xw_t = x_t @ kernel + bias (by the layer):
+
+    a_t = xw_t + (h_{t-1} * m) @ U          (B, 4H) pre-activations  [a_i, a_f, a_c, a_o]
+    i_t = σ(a_i)    f_t = σ(a_f)    g_t = act(a_c)    o_t = σ(a_o)
+    c_t = f_t * c_{t-1} + i_t * g_t
+    h_t = o_t * act(c_t)
+
+Recurrent dropout, m: None, one (B, H) mask for all four gates, or one mask per gate (4, B, H),
+each multiplied onto h_{t-1} before that gate's block of U. Keras 3 (since 3.8, PR #20663)
+draws four independent masks and applies them as
+
+    h_tm1_i = h_tm1 * rec_dp_mask[0]  ...  h_tm1_o = h_tm1 * rec_dp_mask[3]
+    i = self.recurrent_activation(x_i + ops.matmul(h_tm1_i, self.recurrent_kernel[:, :self.units]))
+
+(keras/src/layers/rnn/lstm.py, LSTMCell.call and _compute_carry_and_output), so pass (4, B, H)
+to match it. The mask never touches c_{t-1} or the output h_t.
+
+The backward pass runs the same equations in reverse; dh and dc are the gradients flowing into
+h_t and c_t from step t+1 (and from the last state), dhs[t] is added where h_t is an output.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+from bptt.ops import activations
+from bptt.ops.simple_rnn import recurrent_matmul, recurrent_matmul_backward
+
+
+class LSTMStepCache(NamedTuple):
+    h_prev: np.ndarray  # (B, H)
+    c_prev: np.ndarray  # (B, H)
+    c: np.ndarray  # (B, H)
+    gates: np.ndarray  # (B, 4H) [i, f, g, o] after their activations
+    recurrent_kernel: np.ndarray  # (H, 4H)
+    recurrent_mask: np.ndarray  # (B, H), (4, B, H) or None
+    activation: str
+    recurrent_activation: str
+
+
+class LSTMCache(NamedTuple):
+    h0: np.ndarray  # (B, H)
+    c0: np.ndarray  # (B, H)
+    hs: np.ndarray  # (T, B, H)
+    cs: np.ndarray  # (T, B, H)
+    gates: np.ndarray  # (T, B, 4H)
+    recurrent_kernel: np.ndarray  # (H, 4H)
+    recurrent_mask: np.ndarray  # (B, H), (4, B, H) or None
+    activation: str
+    recurrent_activation: str
+
+
+def lstm_step_forward(xw_t, h_prev, c_prev, recurrent_kernel, activation="tanh",
+                      recurrent_activation="sigmoid", recurrent_mask=None):
+    """One step: xw_t (B, 4H), h_prev (B, H), c_prev (B, H) -> (h, c, step_cache)."""
+    H = h_prev.shape[1]
+    a = xw_t + recurrent_matmul(h_prev, recurrent_kernel, recurrent_mask)  # (B, 4H)
+    gates = np.empty_like(a)  # (B, 4H)
+    gates[:, :2 * H] = activations.apply(recurrent_activation, a[:, :2 * H])  # i, f
+    gates[:, 2 * H:3 * H] = activations.apply(activation, a[:, 2 * H:3 * H])  # g
+    gates[:, 3 * H:] = activations.apply(recurrent_activation, a[:, 3 * H:])  # o
+    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    c = f * c_prev + i * g  # (B, H)
+    h = o * activations.apply(activation, c)  # (B, H)
+    cache = LSTMStepCache(h_prev, c_prev, c, gates, recurrent_kernel, recurrent_mask,
+                          activation, recurrent_activation)
+    return h, c, cache
+
+
+def lstm_step_backward(dh, dc, cache):
+    """dh, dc (B, H) = dL/dh_t, dL/dc_t -> (dxw_t (B, 4H), dh_prev, dc_prev, drecurrent_kernel_t)."""
+    H = dh.shape[1]
+    gates = cache.gates
+    i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    act_c = activations.apply(cache.activation, cache.c)  # (B, H) recomputed, as in the forward
+    do = dh * act_c  # h = o * act(c)
+    dc = dc + activations.backward(cache.activation, dh * o, act_c)  # h = o * act(c)
+    di = dc * g  # c = f * c_prev + i * g
+    df = dc * cache.c_prev
+    dg = dc * i
+    dc_prev = dc * f
+    da = np.empty_like(gates)  # (B, 4H) dL/da, back through each gate's activation
+    da[:, :H] = activations.backward(cache.recurrent_activation, di, i)
+    da[:, H:2 * H] = activations.backward(cache.recurrent_activation, df, f)
+    da[:, 2 * H:3 * H] = activations.backward(cache.activation, dg, g)
+    da[:, 3 * H:] = activations.backward(cache.recurrent_activation, do, o)
+    dxw_t = da  # a = xw_t + (h_prev * m) @ U
+    dh_prev, drecurrent_kernel_t = recurrent_matmul_backward(
+        da, cache.h_prev, cache.recurrent_kernel, cache.recurrent_mask
+    )
+    return dxw_t, dh_prev, dc_prev, drecurrent_kernel_t
+
+
+def lstm_forward(xw, recurrent_kernel, h0, c0, activation="tanh", recurrent_activation="sigmoid",
+                 recurrent_mask=None):
+    """xw (T, B, 4H), recurrent_kernel (H, 4H), h0, c0 (B, H) -> (hs (T, B, H), (h_last, c_last), cache)."""
+    T, B, H4 = xw.shape
+    H = H4 // 4
+    hs = np.empty((T, B, H), dtype=xw.dtype)  # (T, B, H)
+    cs = np.empty((T, B, H), dtype=xw.dtype)  # (T, B, H)
+    gates = np.empty((T, B, 4 * H), dtype=xw.dtype)  # (T, B, 4H)
+    h, c = h0, c0
+    for t in range(T):
+        h, c, step = lstm_step_forward(xw[t], h, c, recurrent_kernel, activation,
+                                       recurrent_activation, recurrent_mask)
+        hs[t], cs[t], gates[t] = h, c, step.gates
+    cache = LSTMCache(h0, c0, hs, cs, gates, recurrent_kernel, recurrent_mask,
+                      activation, recurrent_activation)
+    return hs, (hs[-1], cs[-1]), cache
+
+
+def lstm_step_cache(cache, t):
+    """The step cache of step t, rebuilt from the whole-sequence cache."""
+    h_prev = cache.h0 if t == 0 else cache.hs[t - 1]
+    c_prev = cache.c0 if t == 0 else cache.cs[t - 1]
+    return LSTMStepCache(h_prev, c_prev, cache.cs[t], cache.gates[t], cache.recurrent_kernel,
+                         cache.recurrent_mask, cache.activation, cache.recurrent_activation)
+
+
+def lstm_backward(dhs, dh_last, dc_last, cache):
+    """dhs (T, B, H) or None, dh_last, dc_last (B, H) or None -> (dxw, drecurrent_kernel, dh0, dc0)."""
+    T, B, H = cache.hs.shape
+    dtype = cache.hs.dtype
+    dxw = np.empty((T, B, 4 * H), dtype=dtype)  # (T, B, 4H)
+    drecurrent_kernel = np.zeros_like(cache.recurrent_kernel)  # (H, 4H)
+    dh = np.zeros((B, H), dtype=dtype) if dh_last is None else dh_last.copy()  # dL/dh_t
+    dc = np.zeros((B, H), dtype=dtype) if dc_last is None else dc_last.copy()  # dL/dc_t
+    for t in reversed(range(T)):
+        if dhs is not None:
+            dh = dh + dhs[t]  # h_t is both an output and the next step's input
+        dxw[t], dh, dc, drecurrent_kernel_t = lstm_step_backward(dh, dc, lstm_step_cache(cache, t))
+        drecurrent_kernel += drecurrent_kernel_t
+    return dxw, drecurrent_kernel, dh, dc

@@ -1,0 +1,119 @@
+"""SimpleRNN: the reference forward pass and backpropagation through time.
+
+Letters: T time, B batch, H units. Arrays are time-major, so xw[t] is a contiguous (B, H) slice.
+
+The cell (Keras' SimpleRNNCell), for t = 1..T, with m the recurrent dropout mask (1 when None):
+
+    h_t = act(xw_t + (h_{t-1} * m) @ U)        xw_t = x_t @ kernel + bias, computed by the layer
+
+U is `recurrent_kernel` (H, H) and act is `activation`. Keras 3 multiplies the mask onto
+`prev_output` just before `ops.matmul(prev_output, self.recurrent_kernel)`
+(keras/src/layers/rnn/simple_rnn.py, SimpleRNNCell.call), so the mask only touches the
+recurrent term, as here.
+
+`recurrent_matmul` and `recurrent_matmul_backward` are this term for any cell: LSTM and GRU
+import them, since their recurrent dropout is the same product with one mask per gate.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+from bptt.ops import activations
+
+
+class SimpleRNNStepCache(NamedTuple):
+    h_prev: np.ndarray  # (B, H)
+    h: np.ndarray  # (B, H) the step's output, from which act' is computed
+    recurrent_kernel: np.ndarray  # (H, H)
+    recurrent_mask: np.ndarray  # (B, H) or None
+    activation: str
+
+
+class SimpleRNNCache(NamedTuple):
+    h0: np.ndarray  # (B, H)
+    hs: np.ndarray  # (T, B, H)
+    recurrent_kernel: np.ndarray  # (H, H)
+    recurrent_mask: np.ndarray  # (B, H) or None
+    activation: str
+
+
+def recurrent_matmul(h_prev, recurrent_kernel, recurrent_mask):
+    """(h_prev * m) @ U for a kernel of G gate blocks, U (H, G*H) -> (B, G*H).
+
+    recurrent_mask is None, one (B, H) mask shared by every gate, or one mask per gate
+    (G, B, H) as Keras 3 draws them for LSTM and GRU (`rec_dp_mask[0..G-1]`).
+    """
+    if recurrent_mask is None:
+        return h_prev @ recurrent_kernel
+    if recurrent_mask.ndim == 2:
+        return (h_prev * recurrent_mask) @ recurrent_kernel
+    H = h_prev.shape[1]
+    return np.concatenate(
+        [(h_prev * m) @ recurrent_kernel[:, g * H:(g + 1) * H] for g, m in enumerate(recurrent_mask)],
+        axis=1,
+    )
+
+
+def recurrent_matmul_backward(da, h_prev, recurrent_kernel, recurrent_mask):
+    """Given da = dL/d((h_prev * m) @ U) (B, G*H), return (dh_prev (B, H), drecurrent_kernel (H, G*H))."""
+    if recurrent_mask is None:
+        return da @ recurrent_kernel.T, h_prev.T @ da
+    if recurrent_mask.ndim == 2:
+        return (da @ recurrent_kernel.T) * recurrent_mask, (h_prev * recurrent_mask).T @ da
+    H = h_prev.shape[1]
+    dh_prev = np.zeros_like(h_prev)  # (B, H)
+    drecurrent_kernel = np.empty_like(recurrent_kernel)  # (H, G*H)
+    for g, m in enumerate(recurrent_mask):
+        block = slice(g * H, (g + 1) * H)
+        dh_prev += (da[:, block] @ recurrent_kernel[:, block].T) * m
+        drecurrent_kernel[:, block] = (h_prev * m).T @ da[:, block]
+    return dh_prev, drecurrent_kernel
+
+
+def simple_rnn_step_forward(xw_t, h_prev, recurrent_kernel, activation="tanh", recurrent_mask=None):
+    """One step: xw_t (B, H), h_prev (B, H) -> (h (B, H), step_cache)."""
+    h = activations.apply(activation, xw_t + recurrent_matmul(h_prev, recurrent_kernel, recurrent_mask))
+    return h, SimpleRNNStepCache(h_prev, h, recurrent_kernel, recurrent_mask, activation)
+
+
+def simple_rnn_step_backward(dh, cache):
+    """dh (B, H) = dL/dh_t -> (dxw_t (B, H), dh_prev (B, H), drecurrent_kernel_t (H, H))."""
+    da = activations.backward(cache.activation, dh, cache.h)  # h = act(a)
+    dxw_t = da  # a = xw_t + (h_prev * m) @ U
+    dh_prev, drecurrent_kernel_t = recurrent_matmul_backward(
+        da, cache.h_prev, cache.recurrent_kernel, cache.recurrent_mask
+    )
+    return dxw_t, dh_prev, drecurrent_kernel_t
+
+
+def simple_rnn_forward(xw, recurrent_kernel, h0, activation="tanh", recurrent_mask=None):
+    """xw (T, B, H), recurrent_kernel (H, H), h0 (B, H) -> (hs (T, B, H), h_last (B, H), cache)."""
+    T, B, H = xw.shape
+    hs = np.empty((T, B, H), dtype=xw.dtype)  # (T, B, H)
+    h = h0
+    for t in range(T):
+        h, _ = simple_rnn_step_forward(xw[t], h, recurrent_kernel, activation, recurrent_mask)
+        hs[t] = h
+    cache = SimpleRNNCache(h0, hs, recurrent_kernel, recurrent_mask, activation)
+    return hs, hs[-1], cache
+
+
+def simple_rnn_step_cache(cache, t):
+    """The step cache of step t, rebuilt from the whole-sequence cache."""
+    h_prev = cache.h0 if t == 0 else cache.hs[t - 1]
+    return SimpleRNNStepCache(h_prev, cache.hs[t], cache.recurrent_kernel, cache.recurrent_mask, cache.activation)
+
+
+def simple_rnn_backward(dhs, dh_last, cache):
+    """dhs (T, B, H) or None, dh_last (B, H) or None -> (dxw (T, B, H), drecurrent_kernel (H, H), dh0 (B, H))."""
+    T, B, H = cache.hs.shape
+    dxw = np.empty((T, B, H), dtype=cache.hs.dtype)  # (T, B, H)
+    drecurrent_kernel = np.zeros_like(cache.recurrent_kernel)  # (H, H)
+    # dh: dL/dh_t from the future (and from the final state), carried backwards in time.
+    dh = np.zeros((B, H), dtype=cache.hs.dtype) if dh_last is None else dh_last.copy()
+    for t in reversed(range(T)):
+        if dhs is not None:
+            dh = dh + dhs[t]  # h_t is both an output and the next step's input
+        dxw[t], dh, drecurrent_kernel_t = simple_rnn_step_backward(dh, simple_rnn_step_cache(cache, t))
+        drecurrent_kernel += drecurrent_kernel_t
+    return dxw, drecurrent_kernel, dh

@@ -1,0 +1,478 @@
+"""Optimizers with Keras 3's update rules, defaults, clipping and weight decay.
+
+An optimizer updates NumPy arrays in place (the arrays keep their identity, so a layer's
+`params` dict never has to be rebuilt) and owns all of its state: one dict of slots per
+variable, keyed by `id(variable)` with a reference to the variable kept so the id cannot be
+reused. Slots are created lazily on a variable's first update, in that variable's dtype.
+
+One `apply_gradients` call, as Keras' `BaseOptimizer.apply` does it:
+
+    1. drop (grad, var) pairs whose grad is None (with a warning)
+    2. clip: clipnorm        g = g * c / max(||g||, c)          each gradient by its own norm
+             global_clipnorm g = g * c * min(1/N, 1/c)          N the norm of all gradients
+                                                                (NaN everywhere if N is inf/NaN)
+             clipvalue       g = clip(g, -c, c)
+    3. weight decay (decoupled): w = w - w * weight_decay * lr
+    4. the optimizer's update_step, below, for each variable (t = iterations + 1)
+    5. iterations += 1
+
+    SGD       m = momentum * m - lr * g
+              w = w + m                                   (momentum = 0: w = w - lr * g)
+              w = w + momentum * m - lr * g               (nesterov=True, m already updated)
+    Adam      m = m + (g - m) * (1 - beta_1)
+              v = v + (g^2 - v) * (1 - beta_2)
+              v_hat = max(v_hat, v)                       (amsgrad=True; v_hat replaces v below)
+              alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)
+              w = w - (m * alpha) / (sqrt(v) + epsilon)  "epsilon hat": outside the sqrt,
+                                                          added to the *uncorrected* sqrt(v)
+    RMSprop   v = rho * v + (1 - rho) * g^2
+              a = rho * a + (1 - rho) * g                 (centered=True)
+              increment = lr * g / sqrt(v - a^2 + epsilon)  (centered; else sqrt(v + epsilon))
+              mom = momentum * mom + increment; w = w - mom  (momentum > 0; else w - increment)
+                                                          epsilon is *inside* the sqrt
+
+Arithmetic is done in the variable's dtype, scalars included (float32 stays float32), in place,
+with two scratch buffers per dtype sized for the largest variable.
+"""
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "get"]
+
+
+class Optimizer:
+    """The base class: clipping, weight decay, iteration count, state, config.
+
+    Subclasses set `_default_name`, list their hyperparameters in `get_config`, say which
+    slots a variable needs in `_slot_names`, and write `_update_step`.
+    """
+
+    _default_name = "optimizer"
+
+    def __init__(
+        self,
+        learning_rate,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.")
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        clip_args = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        if sum(value is not None for value in clip_args.values()) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                + ", ".join(f"{key}={value}" for key, value in clip_args.items())
+            )
+        unsupported = {
+            "use_ema": (use_ema, False),
+            "loss_scale_factor": (loss_scale_factor, None),
+            "gradient_accumulation_steps": (gradient_accumulation_steps, None),
+        }
+        for key, (value, default) in unsupported.items():
+            if value != default:
+                raise NotImplementedError(
+                    f"{type(self).__name__}: `{key}={value!r}` is a Keras option bptt does not "
+                    f"implement; leave it at its default ({default!r})."
+                )
+        self.name = name or self._default_name
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.iterations = 0
+        self._slots = {}  # id(variable) -> (variable, {slot name: array like variable})
+        self._scratch = {}  # dtype -> [flat buffer, flat buffer]
+
+    # -- learning rate -----------------------------------------------------------------------
+    @property
+    def learning_rate(self):
+        """The current learning rate as a float (a callable is called with no arguments)."""
+        lr = self._learning_rate
+        return float(lr()) if callable(lr) else lr
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if callable(value):
+            self._learning_rate = value
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            self._learning_rate = float(value)
+        else:
+            raise ValueError(
+                "Argument `learning_rate` should be a float or a callable that takes no "
+                f"arguments. Received instead: learning_rate={value!r}"
+            )
+
+    # -- the public step ---------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars):
+        """Update each variable in place from its gradient; returns the new `iterations`."""
+        pairs = list(grads_and_vars)
+        if not pairs:
+            return self.iterations
+        kept = [(g, v) for g, v in pairs if g is not None]
+        if not kept:
+            raise ValueError("No gradients provided for any variable.")
+        if len(kept) < len(pairs):
+            missing = [i for i, (g, _) in enumerate(pairs) if g is None]
+            warnings.warn(
+                f"Gradients do not exist for the variables at positions {missing} when "
+                "minimizing the loss; they are left unchanged."
+            )
+        grads, variables = [], []
+        for i, (grad, variable) in enumerate(kept):
+            if not isinstance(variable, np.ndarray) or variable.dtype.kind != "f":
+                raise TypeError(
+                    f"Variable {i} must be a floating-point numpy array updated in place; got "
+                    f"{type(variable).__name__} of dtype {getattr(variable, 'dtype', None)}."
+                )
+            grad = np.asarray(grad, dtype=variable.dtype)
+            if grad.shape != variable.shape:
+                raise ValueError(
+                    f"Gradient {i} has shape {grad.shape} but its variable has shape "
+                    f"{variable.shape}; they must be equal."
+                )
+            grads.append(grad)
+            variables.append(variable)
+
+        grads = self._clip_gradients(grads)
+        lr = self.learning_rate
+        if self.weight_decay is not None:
+            for variable in variables:
+                dt = variable.dtype.type
+                tmp = self._buffer(variable, 0)
+                np.multiply(variable, dt(self.weight_decay), out=tmp)
+                tmp *= dt(lr)
+                variable -= tmp
+        for grad, variable in zip(grads, variables):
+            self._update_step(grad, variable, self._slots_for(variable), lr)
+        self.iterations += 1
+        return self.iterations
+
+    def apply(self, grads, trainable_variables):
+        """Keras' other spelling: `apply(grads, variables)`."""
+        return self.apply_gradients(zip(grads, trainable_variables))
+
+    def build(self, var_list):
+        """Create the slots of every variable now (they are otherwise made on first update)."""
+        for variable in var_list:
+            self._slots_for(variable)
+
+    # -- clipping ----------------------------------------------------------------------------
+    def _clip_gradients(self, grads):
+        """Return clipped copies; the caller's gradient arrays are never modified."""
+        if self.clipnorm and self.clipnorm > 0:
+            clipped = []
+            for g in grads:
+                norm = math.sqrt(_sum_of_squares(g))
+                # g * c / max(norm, c) is g itself when norm <= c
+                clipped.append(g * g.dtype.type(self.clipnorm / norm) if norm > self.clipnorm else g)
+            return clipped
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            norm = math.sqrt(sum(_sum_of_squares(g) for g in grads))
+            if not math.isfinite(norm):
+                scale = math.nan  # Keras: "for inf/-inf/NaN, this will make scale NaN"
+            elif norm <= self.global_clipnorm:
+                return grads
+            else:
+                scale = self.global_clipnorm / norm
+            return [g * g.dtype.type(scale) for g in grads]
+        if self.clipvalue and self.clipvalue > 0:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    # -- state -------------------------------------------------------------------------------
+    def _slot_names(self):
+        """Names of the per-variable slots, in Keras' order."""
+        return ()
+
+    def _slots_for(self, variable):
+        entry = self._slots.get(id(variable))
+        if entry is None:
+            entry = (variable, {name: np.zeros_like(variable) for name in self._slot_names()})
+            self._slots[id(variable)] = entry
+        return entry[1]
+
+    def _buffer(self, variable, index):
+        """Scratch space shaped like `variable` (a view of a flat buffer reused every step)."""
+        buffers = self._scratch.get(variable.dtype)
+        if buffers is None or buffers[0].size < variable.size:
+            buffers = [np.empty(variable.size, dtype=variable.dtype) for _ in range(2)]
+            self._scratch[variable.dtype] = buffers
+        return buffers[index][: variable.size].reshape(variable.shape)
+
+    def get_state(self, var_list):
+        """The optimizer's state as flat arrays: 'iterations' and '<i>/<slot>' for the i-th
+        variable of `var_list` (variables never updated have no entries yet)."""
+        state = {"iterations": np.asarray(self.iterations, dtype=np.int64)}
+        for i, variable in enumerate(var_list):
+            entry = self._slots.get(id(variable))
+            if entry is None:
+                continue
+            for name, value in entry[1].items():
+                state[f"{i}/{name}"] = value.copy()
+        return state
+
+    def set_state(self, var_list, state):
+        """Restore what `get_state(var_list)` returned, for the same variables in the same order."""
+        known = {"iterations"}
+        slot_names = self._slot_names()
+        for i, variable in enumerate(var_list):
+            keys = [f"{i}/{name}" for name in slot_names]
+            known.update(keys)
+            present = [key in state for key in keys]
+            if not any(present):
+                self._slots.pop(id(variable), None)
+                continue
+            if not all(present):
+                missing = [key for key, ok in zip(keys, present) if not ok]
+                raise ValueError(f"{type(self).__name__}.set_state: missing {missing} in state.")
+            slots = {}
+            for name, key in zip(slot_names, keys):
+                value = np.array(state[key], dtype=variable.dtype)
+                if value.shape != variable.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.set_state: '{key}' has shape {value.shape} but "
+                        f"variable {i} has shape {variable.shape}."
+                    )
+                slots[name] = value
+            self._slots[id(variable)] = (variable, slots)
+        unknown = sorted(set(state) - known)
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}.set_state: unexpected entries {unknown}; expected "
+                f"'iterations' and '<i>/<slot>' with slots {list(slot_names)} for "
+                f"{len(var_list)} variables. Was the state saved by another optimizer?"
+            )
+        self.iterations = int(np.asarray(state["iterations"]))
+
+    # -- config ------------------------------------------------------------------------------
+    def get_config(self):
+        return {
+            "name": self.name,
+            "learning_rate": self._learning_rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def _update_step(self, grad, variable, slots, lr):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} learning_rate={self.learning_rate}>"
+
+
+def _sum_of_squares(g):
+    flat = g.reshape(-1)
+    return float(np.dot(flat, flat))
+
+
+class SGD(Optimizer):
+    """Gradient descent, with optional (Nesterov) momentum, as `keras.optimizers.SGD`.
+
+    For a constant learning rate this equals `torch.optim.SGD` (dampening=0): Keras' velocity
+    is -lr times torch's momentum buffer.
+    """
+
+    _default_name = "SGD"
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        if not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1:
+            raise ValueError(f"`momentum` must be a float between [0, 1]. Received: {momentum!r}")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def _slot_names(self):
+        return ("momentum",) if self.momentum != 0 else ()
+
+    def _update_step(self, grad, variable, slots, lr):
+        dt = variable.dtype.type
+        lr_g = self._buffer(variable, 0)
+        np.multiply(grad, dt(lr), out=lr_g)  # lr * g
+        if self.momentum == 0:
+            variable -= lr_g
+            return
+        m = slots["momentum"]
+        m *= dt(self.momentum)
+        m -= lr_g  # m = momentum * m - lr * g
+        if self.nesterov:
+            step = self._buffer(variable, 1)
+            np.multiply(m, dt(self.momentum), out=step)
+            step -= lr_g
+            variable += step  # w += momentum * m - lr * g
+        else:
+            variable += m
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam as `keras.optimizers.Adam`: bias correction folded into the step size, epsilon-hat.
+
+    Equal to `torch.optim.Adam` only when epsilon = 0 (torch adds eps to the bias-corrected
+    sqrt(v_hat)); `weight_decay` is decoupled, as in `torch.optim.AdamW`.
+    """
+
+    _default_name = "adam"
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def _slot_names(self):
+        return ("momentum", "velocity", "velocity_hat") if self.amsgrad else ("momentum", "velocity")
+
+    def _update_step(self, grad, variable, slots, lr):
+        dt = variable.dtype.type
+        # The scalars in the variable's dtype, as Keras casts them.
+        t = dt(self.iterations + 1)
+        beta_1_power = dt(self.beta_1) ** t
+        beta_2_power = dt(self.beta_2) ** t
+        alpha = dt(lr) * np.sqrt(dt(1) - beta_2_power) / (dt(1) - beta_1_power)
+
+        m, v = slots["momentum"], slots["velocity"]
+        tmp, step = self._buffer(variable, 0), self._buffer(variable, 1)
+        np.subtract(grad, m, out=tmp)
+        tmp *= dt(1 - self.beta_1)
+        m += tmp  # m += (g - m) * (1 - beta_1)
+        np.square(grad, out=tmp)
+        tmp -= v
+        tmp *= dt(1 - self.beta_2)
+        v += tmp  # v += (g^2 - v) * (1 - beta_2)
+        if self.amsgrad:
+            v_hat = slots["velocity_hat"]
+            np.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        np.sqrt(v, out=tmp)
+        tmp += dt(self.epsilon)
+        np.multiply(m, alpha, out=step)
+        step /= tmp
+        variable -= step  # w -= m * alpha / (sqrt(v) + epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+class RMSprop(Optimizer):
+    """RMSprop as `keras.optimizers.RMSprop`: epsilon inside the square root.
+
+    Equal to `torch.optim.RMSprop` (alpha=rho) only when epsilon = 0.
+    """
+
+    _default_name = "rmsprop"
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
+
+    def _slot_names(self):
+        names = ["velocity"]
+        if self.momentum > 0:
+            names.append("momentum")
+        if self.centered:
+            names.append("average_gradient")
+        return tuple(names)
+
+    def _update_step(self, grad, variable, slots, lr):
+        dt = variable.dtype.type
+        rho = dt(self.rho)
+        v = slots["velocity"]
+        denominator, increment = self._buffer(variable, 0), self._buffer(variable, 1)
+        v *= rho
+        np.square(grad, out=denominator)
+        denominator *= dt(1 - self.rho)
+        v += denominator  # v = rho * v + (1 - rho) * g^2
+        if self.centered:
+            a = slots["average_gradient"]
+            a *= rho
+            np.multiply(grad, dt(1 - self.rho), out=denominator)
+            a += denominator  # a = rho * a + (1 - rho) * g
+            np.square(a, out=denominator)
+            np.subtract(v, denominator, out=denominator)
+            denominator += dt(self.epsilon)  # v - a^2 + epsilon
+        else:
+            np.add(v, dt(self.epsilon), out=denominator)
+        np.sqrt(denominator, out=denominator)
+        np.multiply(grad, dt(lr), out=increment)
+        increment /= denominator  # lr * g / sqrt(...)
+        if self.momentum > 0:
+            mom = slots["momentum"]
+            mom *= dt(self.momentum)
+            mom += increment
+            variable -= mom
+        else:
+            variable -= increment
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
+
+
+_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, RMSprop)}
+
+
+def get(identifier):
+    """An optimizer from a name ('adam', 'SGD', 'RMSprop': case-insensitive, as Keras),
+    a config dict {'class_name': ..., 'config': {...}}, or an instance (returned as is)."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        return _lookup(identifier)()
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        return _lookup(identifier["class_name"]).from_config(dict(identifier.get("config") or {}))
+    raise ValueError(
+        f"Could not interpret optimizer identifier: {identifier!r}. Pass a name (one of "
+        f"{sorted(_OPTIMIZERS)}), a config dict or an optimizer instance."
+    )
+
+
+def _lookup(name):
+    cls = _OPTIMIZERS.get(str(name).lower())
+    if cls is None:
+        raise ValueError(
+            f"Could not interpret optimizer identifier: {name!r}. Known optimizers: "
+            f"{sorted(_OPTIMIZERS)} (case-insensitive)."
+        )
+    return cls

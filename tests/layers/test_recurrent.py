@@ -1,0 +1,222 @@
+"""SimpleRNN, LSTM and GRU layers against PyTorch (tests/helpers/torch_oracle.py) and finite
+differences: outputs, and gradients for the input, initial states and every weight."""
+import numpy as np
+import pytest
+
+from bptt import layers
+from tests.helpers import torch_oracle
+from tests.helpers.layers import check_layer_by_finite_differences, forward_backward, random_weights
+
+TOL = {np.dtype("float32"): 1e-5, np.dtype("float64"): 1e-10}
+
+CELLS = {
+    "SimpleRNN": (layers.SimpleRNN, {}, torch_oracle.simple_rnn),
+    "LSTM": (layers.LSTM, {}, torch_oracle.lstm),
+    "GRU": (layers.GRU, {}, torch_oracle.gru),
+    "GRU-reset_before": (layers.GRU, {"reset_after": False}, torch_oracle.gru),
+}
+SHAPES = [(1, 1, 1, 1), (2, 3, 4, 5), (3, 7, 2, 3)]  # (B, T, D, H): T=1, B=1, odd H
+
+
+def _oracle(name, layer, x, **kwargs):
+    cls, options, oracle = CELLS[name]
+    weights = layer.get_weights()
+    if options.get("reset_after") is False:
+        kwargs["reset_after"] = False
+    if name.startswith("GRU") and len(weights) == 2:
+        weights.append(None)
+    return oracle(x, *weights, **kwargs)
+
+
+def _build(name, units, dtype, **kwargs):
+    cls, options, _ = CELLS[name]
+    layer = cls(units, **options, **kwargs)
+    return layer
+
+
+def _close(actual, expected, dtype, what):
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(actual, expected, rtol=TOL[dtype], atol=TOL[dtype] * scale,
+                               err_msg=what)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_layer_matches_torch(name, shape, return_sequences, go_backwards, floatx, rng):
+    B, T, D, H = shape
+    layer = _build(name, H, floatx, return_sequences=return_sequences, go_backwards=go_backwards)
+    x = rng.normal(size=(B, T, D)).astype(floatx)
+    layer.build((None, T, D))
+    random_weights(layer, rng)
+    dy = rng.normal(size=(B, T, H) if return_sequences else (B, H)).astype(floatx)
+    y, dx, grads = forward_backward(layer, x, dy)
+
+    # Keras' go_backwards: the layer reads time reversed and returns its outputs in that order.
+    x_seen = x[:, ::-1].copy() if go_backwards else x
+    kwargs = {"dhs": dy} if return_sequences else {"dh_last": dy}
+    ref = _oracle(name, layer, x_seen, **kwargs)
+    _close(y, ref["hs"] if return_sequences else ref["h_last"], floatx, "output")
+    _close(dx, ref["dx"][:, ::-1] if go_backwards else ref["dx"], floatx, "dx")
+    _close(grads["kernel"], ref["dkernel"], floatx, "dkernel")
+    _close(grads["recurrent_kernel"], ref["drecurrent_kernel"], floatx, "drecurrent_kernel")
+    _close(grads["bias"], ref["dbias"], floatx, "dbias")
+    assert y.dtype == floatx and dx.dtype == floatx
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_return_state_and_initial_state_match_torch(name, floatx, rng):
+    B, T, D, H = 2, 4, 3, 5
+    layer = _build(name, H, floatx, return_sequences=True, return_state=True)
+    layer.build((None, T, D))
+    random_weights(layer, rng)
+    x = rng.normal(size=(B, T, D)).astype(floatx)
+    n_states = 2 if name == "LSTM" else 1
+    initial = [rng.normal(size=(B, H)).astype(floatx) for _ in range(n_states)]
+    dy = [rng.normal(size=(B, T, H)).astype(floatx)] + \
+         [rng.normal(size=(B, H)).astype(floatx) for _ in range(n_states)]
+    out = layer.forward(x, initial_state=initial)
+    assert len(out) == 1 + n_states
+    dx = layer.backward(dy)
+    state_kwargs = {"h0": initial[0], "dhs": dy[0], "dh_last": dy[1]}
+    if name == "LSTM":
+        state_kwargs.update(c0=initial[1], dc_last=dy[2])
+    ref = _oracle(name, layer, x, **state_kwargs)
+    _close(out[0], ref["hs"], floatx, "hs")
+    _close(out[1], ref["h_last"], floatx, "h")
+    _close(dx, ref["dx"], floatx, "dx")
+    _close(layer.initial_state_grads[0], ref["dh0"], floatx, "dh0")
+    if name == "LSTM":
+        _close(out[2], ref["c_last"], floatx, "c")
+        _close(layer.initial_state_grads[1], ref["dc0"], floatx, "dc0")
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_dropout_masks_match_torch(name, float64, rng):
+    """With dropout and recurrent_dropout in training, the layer equals PyTorch fed the same masks:
+    the input mask on x (one per sequence, every step) and the recurrent mask on h_{t-1}."""
+    B, T, D, H = 3, 5, 4, 3
+    layer = _build(name, H, float64, return_sequences=True, dropout=0.4, recurrent_dropout=0.3,
+                   seed=1)
+    layer.build((None, T, D))
+    random_weights(layer, rng)
+    x = rng.normal(size=(B, T, D))
+    dy = rng.normal(size=(B, T, H))
+    y, dx, grads = forward_backward(layer, x, dy, training=True)
+    _, input_mask, recurrent_mask, _ = layer.cache
+    assert input_mask.shape == (B, D) and recurrent_mask.shape == (B, H)
+    # Masks keep each unit with probability 1 - rate and scale it by 1 / (1 - rate).
+    assert set(np.unique(input_mask)) <= {0.0, 1 / 0.6}
+    assert set(np.unique(recurrent_mask)) <= {0.0, 1 / 0.7}
+    ref = _oracle(name, layer, x * input_mask[:, None, :], dhs=dy, recurrent_mask=recurrent_mask)
+    _close(y, ref["hs"], np.dtype("float64"), "hs")
+    _close(dx, ref["dx"] * input_mask[:, None, :], np.dtype("float64"), "dx")
+    _close(grads["recurrent_kernel"], ref["drecurrent_kernel"], np.dtype("float64"), "drk")
+    # In inference nothing is dropped.
+    y_inference = layer.forward(x, training=False)
+    ref = _oracle(name, layer, x, dhs=dy)
+    _close(y_inference, ref["hs"], np.dtype("float64"), "inference")
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_finite_differences(name, return_sequences, float64, rng):
+    layer = _build(name, 3, float64, return_sequences=return_sequences, go_backwards=True)
+    x = rng.normal(size=(2, 4, 3))
+    layer.build((None, 4, 3))
+    random_weights(layer, rng)
+    dy = rng.normal(size=(2, 4, 3) if return_sequences else (2, 3))
+    check_layer_by_finite_differences(layer, x, dy)
+
+
+def test_use_bias_false_and_activations(float64, rng):
+    for layer, oracle, kwargs in [
+        (layers.SimpleRNN(3, activation="relu", use_bias=False), torch_oracle.simple_rnn,
+         {"activation": "relu"}),
+        (layers.LSTM(3, activation="relu", recurrent_activation="hard_sigmoid", use_bias=False),
+         torch_oracle.lstm, {"activation": "relu", "recurrent_activation": "hard_sigmoid"}),
+        (layers.GRU(3, recurrent_activation="hard_sigmoid", use_bias=False), torch_oracle.gru,
+         {"recurrent_activation": "hard_sigmoid"}),
+    ]:
+        layer.build((None, 4, 2))
+        random_weights(layer, rng)
+        x = rng.normal(size=(2, 4, 2))
+        dy = rng.normal(size=(2, 3))
+        y, dx, grads = forward_backward(layer, x, dy)
+        ref = oracle(x, *layer.get_weights(), None, dh_last=dy, **kwargs)
+        _close(y, ref["h_last"], np.dtype("float64"), type(layer).__name__)
+        _close(dx, ref["dx"], np.dtype("float64"), "dx")
+        assert "bias" not in grads
+
+
+def test_keras_weight_layout_and_defaults():
+    lstm = layers.LSTM(64)
+    lstm.build((None, 50, 128))
+    shapes = [w.shape for w in lstm.get_weights()]
+    assert shapes == [(128, 256), (64, 256), (256,)]
+    bias = lstm.get_weights()[2]
+    # unit_forget_bias: the forget gate (second block of H in i, f, c, o) starts at 1, rest 0.
+    np.testing.assert_array_equal(bias[64:128], 1)
+    np.testing.assert_array_equal(np.r_[bias[:64], bias[128:]], 0)
+    # recurrent_initializer='orthogonal': U^T U = I for a square (H, H) block's columns.
+    u = lstm.get_weights()[1]
+    np.testing.assert_allclose(u @ u.T, np.eye(64), atol=1e-5)
+    # kernel_initializer='glorot_uniform': |w| <= sqrt(6 / (fan_in + fan_out)).
+    assert np.abs(lstm.get_weights()[0]).max() <= np.sqrt(6 / (128 + 256))
+    gru = layers.GRU(5)
+    gru.build((None, 7, 3))
+    assert [w.shape for w in gru.get_weights()] == [(3, 15), (5, 15), (2, 15)]
+    gru_before = layers.GRU(5, reset_after=False)
+    gru_before.build((None, 7, 3))
+    assert [w.shape for w in gru_before.get_weights()] == [(3, 15), (5, 15), (15,)]
+    rnn = layers.SimpleRNN(4)
+    rnn.build((None, 7, 3))
+    assert [w.shape for w in rnn.get_weights()] == [(3, 4), (4, 4), (4,)]
+    config = layers.LSTM(8).get_config()
+    # Keras' documented defaults.
+    for key, value in dict(activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                           kernel_initializer="glorot_uniform",
+                           recurrent_initializer="orthogonal", bias_initializer="zeros",
+                           unit_forget_bias=True, dropout=0.0, recurrent_dropout=0.0,
+                           return_sequences=False, return_state=False,
+                           go_backwards=False).items():
+        assert config[key] == value, key
+    assert layers.GRU(3).get_config()["reset_after"] is True
+
+
+def test_callable_like_keras(rng):
+    x = rng.normal(size=(2, 6, 3)).astype("float32")
+    assert layers.LSTM(4)(x).shape == (2, 4)
+    assert layers.GRU(4, return_sequences=True)(x).shape == (2, 6, 4)
+    out = layers.LSTM(4, return_state=True)(x)
+    assert isinstance(out, list) and [o.shape for o in out] == [(2, 4)] * 3
+    np.testing.assert_array_equal(out[0], out[1])  # the output is the last h
+    out = layers.GRU(4, return_state=True, return_sequences=True)(x)
+    assert [o.shape for o in out] == [(2, 6, 4), (2, 4)]
+
+
+def test_rank_error_names_return_sequences():
+    layer = layers.LSTM(4)
+    with pytest.raises(ValueError, match="return_sequences=True"):
+        layer.build((None, 32))
+    with pytest.raises(ValueError, match=r"got shape \(3, 5\)"):
+        layers.LSTM(2)(np.zeros((3, 5), "float32"))
+
+
+def test_bad_arguments_are_rejected():
+    with pytest.raises(ValueError, match="units"):
+        layers.LSTM(0)
+    with pytest.raises(ValueError, match="dropout"):
+        layers.GRU(3, dropout=1.5)
+    with pytest.raises(TypeError, match="retrun_sequences"):
+        layers.LSTM(3, retrun_sequences=True)
+    with pytest.raises(ValueError, match="Unknown activation"):
+        layers.SimpleRNN(3, activation="swishy")
+
+
+def test_seeded_layers_are_reproducible(rng):
+    x = rng.normal(size=(2, 5, 3)).astype("float32")
+    a = layers.LSTM(4, dropout=0.5, seed=7)
+    b = layers.LSTM(4, dropout=0.5, seed=7)
+    np.testing.assert_array_equal(a(x, training=True), b(x, training=True))
