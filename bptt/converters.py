@@ -18,11 +18,17 @@ tanh(W_in x + b_in + r * (W_hn h + b_hn)), is Keras' hh. Keras' GRU with reset_a
 no PyTorch module. SimpleRNN and LSTM add PyTorch's two biases: going to PyTorch, bias_ih is
 Keras' bias and bias_hh is zero; coming back, Keras' bias is bias_ih + bias_hh.
 
+Gradients convert like the weights except for that sum: PyTorch's bias_ih and bias_hh gradients
+are equal, and either one is the gradient of Keras' bias, so pass `gradients=True` to
+`simple_rnn_torch_to_keras` / `lstm_torch_to_keras` when converting gradients. (The GRU and Dense
+converters are pure reorderings and serve for gradients as they are.)
+
 `*_keras_to_torch` returns a dict keyed by the module's state_dict names (`weight_ih_l0`, ...;
 `suffix` gives e.g. "_l0_reverse" for the backward direction of a bidirectional module), ready for
 `module.load_state_dict({k: torch.from_numpy(v) for k, v in d.items()})`. `*_torch_to_keras`
 returns the list in Keras' `get_weights()` order. A missing bias (use_bias=False / bias=False)
-is None on the way in and left out on the way out; a missing bias_hh counts as zero. Every array returned is a new contiguous copy.
+is None on the way in and left out on the way out; a missing bias_hh counts as zero. Every array
+returned is a new contiguous copy.
 """
 import numpy as np
 
@@ -48,10 +54,13 @@ def _rnn_keras_to_torch(kernel, recurrent_kernel, bias, suffix):
     return out
 
 
-def _rnn_torch_to_keras(weight_ih, weight_hh, bias_ih, bias_hh):
+def _rnn_torch_to_keras(weight_ih, weight_hh, bias_ih, bias_hh, gradients):
     weights = [_copy(weight_ih.T), _copy(weight_hh.T)]
     if bias_ih is not None:
-        weights.append(_copy(bias_ih if bias_hh is None else bias_ih + bias_hh))
+        # Keras' bias b is PyTorch's (bias_ih = b, bias_hh = 0), so dL/db = dL/dbias_ih, which equals
+        # dL/dbias_hh: the sum of the two gradients would be twice the gradient.
+        one_bias = gradients or bias_hh is None
+        weights.append(_copy(bias_ih if one_bias else bias_ih + bias_hh))
     return weights
 
 
@@ -60,9 +69,13 @@ def simple_rnn_keras_to_torch(kernel, recurrent_kernel, bias=None, suffix="_l0")
     return _rnn_keras_to_torch(kernel, recurrent_kernel, bias, suffix)
 
 
-def simple_rnn_torch_to_keras(weight_ih, weight_hh, bias_ih=None, bias_hh=None):
-    """nn.RNN weight_ih (H, I), weight_hh (H, H), bias_ih, bias_hh (H,) -> [kernel, recurrent_kernel, bias]."""
-    return _rnn_torch_to_keras(weight_ih, weight_hh, bias_ih, bias_hh)
+def simple_rnn_torch_to_keras(weight_ih, weight_hh, bias_ih=None, bias_hh=None, gradients=False):
+    """nn.RNN weight_ih (H, I), weight_hh (H, H), bias_ih, bias_hh (H,) -> [kernel, recurrent_kernel, bias].
+
+    gradients=True converts PyTorch's gradients of these instead: the bias gradient is then
+    bias_ih's (= bias_hh's), not the sum that converts the weights.
+    """
+    return _rnn_torch_to_keras(weight_ih, weight_hh, bias_ih, bias_hh, gradients)
 
 
 def lstm_keras_to_torch(kernel, recurrent_kernel, bias=None, suffix="_l0"):
@@ -70,9 +83,13 @@ def lstm_keras_to_torch(kernel, recurrent_kernel, bias=None, suffix="_l0"):
     return _rnn_keras_to_torch(kernel, recurrent_kernel, bias, suffix)
 
 
-def lstm_torch_to_keras(weight_ih, weight_hh, bias_ih=None, bias_hh=None):
-    """nn.LSTM weight_ih (4H, I), weight_hh (4H, H), bias_ih, bias_hh (4H,) -> [kernel, recurrent_kernel, bias]."""
-    return _rnn_torch_to_keras(weight_ih, weight_hh, bias_ih, bias_hh)
+def lstm_torch_to_keras(weight_ih, weight_hh, bias_ih=None, bias_hh=None, gradients=False):
+    """nn.LSTM weight_ih (4H, I), weight_hh (4H, H), bias_ih, bias_hh (4H,) -> [kernel, recurrent_kernel, bias].
+
+    gradients=True converts PyTorch's gradients of these instead: the bias gradient is then
+    bias_ih's (= bias_hh's), not the sum that converts the weights.
+    """
+    return _rnn_torch_to_keras(weight_ih, weight_hh, bias_ih, bias_hh, gradients)
 
 
 def gru_keras_to_torch(kernel, recurrent_kernel, bias=None, suffix="_l0"):

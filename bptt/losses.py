@@ -494,7 +494,7 @@ def get(identifier):
         return identifier
     if isinstance(identifier, str):
         cls = _lookup(identifier)
-        return cls() if identifier in _BY_NAME and identifier == cls.__name__ else cls(name=identifier)
+        return cls() if identifier == cls.__name__ else cls(name=identifier)
     if isinstance(identifier, dict) and "class_name" in identifier:
         config = identifier.get("config")
         if identifier["class_name"] == "function":  # Keras' serialisation of a loss function

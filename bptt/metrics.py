@@ -282,11 +282,13 @@ _BY_NAME.update({"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse": Me
                  "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError})
 
 
-def get(identifier, y_true=None, y_pred=None):
+def get(identifier, y_true=None, y_pred=None, loss=None, output_shape=None):
     """A metric for `compile(metrics=[...])`, named as Keras names it in `History`.
 
-    'accuracy' / 'acc' (any case) give an `AutoAccuracy` that picks its kind on the first
-    batch, or the right accuracy now if the first batch's `y_true` and `y_pred` are given.
+    'accuracy' / 'acc' (any case) are resolved from shapes, as Keras 3's compile does: now if
+    the first batch's `y_true` and `y_pred` are given, or if `output_shape` ends in 1 (binary
+    whatever the labels); otherwise an `AutoAccuracy` that picks its kind on its first batch.
+    `loss` is accepted and unused: Keras 3 does not look at the loss (tf.keras 2 did).
     Other strings are Keras' metric names ('mae', 'binary_accuracy', 'MeanSquaredError', ...)
     and keep the spelling given as their name; a function becomes a MeanMetricWrapper named
     after it; a Metric instance is returned as is; a dict is {'class_name':..., 'config':...}.
@@ -299,6 +301,8 @@ def get(identifier, y_true=None, y_pred=None):
         if identifier.lower() in ("accuracy", "acc"):
             if y_true is not None and y_pred is not None:
                 return resolve_accuracy(np.shape(y_true), np.shape(y_pred), name=identifier)
+            if output_shape is not None and tuple(output_shape)[-1] == 1:
+                return BinaryAccuracy(name=identifier)
             return AutoAccuracy(name=identifier)
         metric = _lookup(identifier)()
         metric.name = identifier

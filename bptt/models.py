@@ -20,9 +20,9 @@ from bptt.summary import summary_text
 # Which activation a crossentropy reads its logits from (Keras' TensorFlow backend does the same:
 # it takes the logits behind a sigmoid/softmax output instead of clipping probabilities).
 _LOGITS_ACTIVATION = {
-    "binary_crossentropy": "sigmoid",
-    "categorical_crossentropy": "softmax",
-    "sparse_categorical_crossentropy": "softmax",
+    losses.BinaryCrossentropy: "sigmoid",
+    losses.CategoricalCrossentropy: "softmax",
+    losses.SparseCategoricalCrossentropy: "softmax",
 }
 
 
@@ -130,9 +130,9 @@ class Sequential:
 
     def _uses_logits(self):
         last = self._layers[-1]
-        name = _loss_name(self.loss)
-        return (name in _LOGITS_ACTIVATION and not getattr(self.loss, "from_logits", False)
-                and getattr(last, "activation", None) == _LOGITS_ACTIVATION[name]
+        activation = _LOGITS_ACTIVATION.get(type(self.loss))
+        return (activation is not None and not self.loss.from_logits
+                and getattr(last, "activation", None) == activation
                 and hasattr(last, "backward_from_logits"))
 
     def _loss_and_grad(self, y, y_pred, sample_weight):
@@ -163,9 +163,13 @@ class Sequential:
         (loss_value, dout), from_logits = self._loss_and_grad(y, y_pred, sample_weight)
         self._backward(dout, from_logits)
         self.optimizer.apply_gradients(self._trainable_pairs())
-        for metric in self.metrics:
-            metric.update_state(y, y_pred, sample_weight)
+        self._update_metrics(y, y_pred)
         return float(loss_value)
+
+    def _update_metrics(self, y, y_pred):
+        # As Keras: compile(metrics=...) are not weighted by sample_weight or class_weight.
+        for metric in self.metrics:
+            metric.update_state(y, y_pred)
 
     def _test_step(self, x, y, sample_weight):
         y_pred = self._forward(x, training=False)
@@ -174,8 +178,7 @@ class Sequential:
                                                             sample_weight)
         else:
             loss_value, _ = self.loss.value_and_grad(y, y_pred, sample_weight)
-        for metric in self.metrics:
-            metric.update_state(y, y_pred, sample_weight)
+        self._update_metrics(y, y_pred)
         return float(loss_value)
 
     # -- checks before anything changes ----------------------------------------------------------
@@ -398,10 +401,6 @@ class Sequential:
         from bptt import saving
 
         saving.load_weights(self, filepath)
-
-
-def _loss_name(loss):
-    return getattr(loss, "name", None) or getattr(loss, "__name__", None)
 
 
 def load_model(filepath, compile=True):

@@ -233,6 +233,8 @@ class Optimizer:
 
     def set_state(self, var_list, state):
         """Restore what `get_state(var_list)` returned, for the same variables in the same order."""
+        if "iterations" not in state:
+            raise ValueError(f"{type(self).__name__}.set_state: the state has no 'iterations'.")
         known = {"iterations"}
         slot_names = self._slot_names()
         for i, variable in enumerate(var_list):

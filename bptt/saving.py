@@ -64,7 +64,7 @@ def _compile_config(model):
     return {
         "optimizer": {"class_name": type(model.optimizer).__name__,
                       "config": model.optimizer.get_config()},
-        "loss": losses.serialize(model.loss),
+        "loss": {"class_name": type(model.loss).__name__, "config": model.loss.get_config()},
         "metrics": [m if isinstance(m, str) else m.name for m in model._metric_specs],
     }
 
@@ -128,7 +128,7 @@ def load_model(filepath, compile=True):
     compile_config = config.get("compile_config")
     if compile and compile_config:
         model.compile(optimizer=optimizers.get(compile_config["optimizer"]),
-                      loss=losses.deserialize(compile_config["loss"]),
+                      loss=losses.get(compile_config["loss"]),
                       metrics=compile_config["metrics"])
         if optimizer_state is not None:
             model.optimizer.set_state(model.weights, optimizer_state)

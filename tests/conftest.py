@@ -1,19 +1,8 @@
-"""Fixtures every test shares: a seeded generator and the float type.
-
-The repository root goes on sys.path so that `tests.helpers` imports however pytest is started
-(`python -m pytest` already does this; a bare `pytest` in another import mode may not).
-"""
-import sys
-from pathlib import Path
-
+"""Fixtures every test shares: a seeded generator and the float type."""
 import numpy as np
 import pytest
 
-ROOT = str(Path(__file__).resolve().parents[1])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from bptt import backend  # noqa: E402
+from bptt import backend
 
 SEED = 20240607
 

@@ -103,6 +103,46 @@ def test_torch_weights_converted_to_keras_give_the_modules_outputs(rng, cell):
                                    rtol=0, atol=1e-15)
 
 
+def run_ops_backward(cell, x, weights, dhs):
+    """bptt's op forward and backward on batch-major x, upstream dhs (B, T, H)
+    -> Keras-layout gradients [dkernel, drecurrent_kernel, dbias]."""
+    kernel, recurrent_kernel, bias = weights
+    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, B, I)
+    dhs_tm = np.ascontiguousarray(dhs.transpose(1, 0, 2))  # (T, B, H)
+    h0 = np.zeros((x.shape[0], H))
+    if cell == "simple_rnn":
+        _, _, cache = simple_rnn.simple_rnn_forward(x_tm @ kernel + bias, recurrent_kernel, h0)
+        dxw, drecurrent_kernel, _ = simple_rnn.simple_rnn_backward(dhs_tm, None, cache)
+    elif cell == "lstm":
+        _, _, cache = lstm.lstm_forward(x_tm @ kernel + bias, recurrent_kernel, h0, h0)
+        dxw, drecurrent_kernel, _, _ = lstm.lstm_backward(dhs_tm, None, None, cache)
+    else:
+        _, _, cache = gru.gru_forward(x_tm @ kernel + bias[0], recurrent_kernel, bias[1], h0)
+        dxw, drecurrent_kernel, drecurrent_bias, _ = gru.gru_backward(dhs_tm, None, cache)
+    dkernel = np.einsum("tbi,tbg->ig", x_tm, dxw)  # xw = x @ kernel + bias
+    dbias = dxw.sum(axis=(0, 1))
+    if cell == "gru":
+        dbias = np.stack([dbias, drecurrent_bias])
+    return [dkernel, drecurrent_kernel, dbias]
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_torch_gradients_converted_to_keras_equal_ops_gradients(rng, cell):
+    """Gradients convert like weights, but one Keras bias takes bias_ih's gradient, not the sum."""
+    _, to_torch, to_keras, _ = CELLS[cell]
+    weights = keras_weights(rng, cell)
+    x = rng.normal(size=(B, T, I))
+    dhs = rng.normal(size=(B, T, H))
+    module = torch_module(cell, to_torch(*weights))
+    (module(torch.from_numpy(x))[0] * torch.from_numpy(dhs)).sum().backward()
+    p = {k: v.grad.numpy() for k, v in module.named_parameters()}
+    kwargs = {} if cell == "gru" else {"gradients": True}
+    grads = to_keras(p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"], **kwargs)
+    for name, ours, theirs in zip(["dkernel", "drecurrent_kernel", "dbias"], run_ops_backward(cell, x, weights, dhs),
+                                  grads):
+        assert_close(ours, theirs, name)
+
+
 def test_lstm_gates_keep_their_order():
     """Keras i, f, c, o and PyTorch i, f, g, o: block k stays block k, transposed."""
     blocks = np.repeat([10.0, 20.0, 30.0, 40.0], H)  # i, f, c, o

@@ -171,30 +171,28 @@ def gate_blocks(recurrent_kernel, G):
     return np.ascontiguousarray(recurrent_kernel.reshape(H, G, H).transpose(1, 0, 2))
 
 
-def previous_states(h0, hs, mask=None):
-    """h_{t-1} for every step (T, B, H): h0, hs[0], ..., hs[T-2]; times mask (B, H) if given."""
+def previous_states(h0, hs):
+    """h_{t-1} for every step (T, B, H): h0, hs[0], ..., hs[T-2]."""
     h_prev = np.empty_like(hs)  # (T, B, H)
     h_prev[0] = h0
     h_prev[1:] = hs[:-1]
-    if mask is not None:
-        h_prev *= mask
     return h_prev
 
 
-def recurrent_kernel_grad(h_prev, da, masks, out):
-    """drecurrent_kernel = sum_t (h_{t-1} * m)^T @ da_t, as one GEMM over all T*B rows.
+def recurrent_kernel_grad(h_prev, da, masks):
+    """drecurrent_kernel = sum_t (h_{t-1} * m)^T @ da_t (H, G*H), as one GEMM over all T*B rows.
 
-    h_prev (T, B, H) unmasked, da (T, B, G*H) dL/d((h_{t-1} * m) @ U), masks (M, B, H) as from
-    `mask_blocks`, out (H, G*H) written. Runs on NumPy's BLAS (both cores): one
-    (H, T*B) @ (T*B, G*H) product instead of T small ones.
+    h_prev (T, B, H) unmasked, da (T, B, G*H) = dL/d((h_{t-1} * m) @ U), masks (M, B, H) as from
+    `mask_blocks` (M = 0, 1, or G: one per column block of da). Runs on NumPy's BLAS: one
+    (H, T*B) @ (T*B, G*H) product instead of T small ones inside the time loop.
     """
     T, B, H = h_prev.shape
-    da2 = da.reshape(T * B, -1)  # (T*B, G*H)
+    da2 = da.reshape(T * B, -1)  # (T*B, G*H); a view, also for a column block of a (T, B, 3H) array
     if masks.shape[0] <= 1:
         hm = h_prev * masks[0] if masks.shape[0] == 1 else h_prev  # (T, B, H)
-        np.matmul(hm.reshape(T * B, H).T, da2, out=out)
-        return out
+        return hm.reshape(T * B, H).T @ da2
+    drecurrent_kernel = np.empty((H, da2.shape[1]), da.dtype)  # (H, G*H)
     for g in range(masks.shape[0]):
         block = slice(g * H, (g + 1) * H)
-        out[:, block] = (h_prev * masks[g]).reshape(T * B, H).T @ da2[:, block]
-    return out
+        drecurrent_kernel[:, block] = (h_prev * masks[g]).reshape(T * B, H).T @ da2[:, block]
+    return drecurrent_kernel

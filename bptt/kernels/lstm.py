@@ -164,6 +164,5 @@ def lstm_backward(dhs, dh_last, dc_last, cache):
     with blas_threads(KERNEL_BLAS_THREADS):
         _backward_loop(dhs, dh, dc, cache.c0, cache.cs, cache.tanh_cs, cache.gates,
                        cache.recurrent_kernel, cache.kernel_blocks, cache.masks, dxw)
-    drecurrent_kernel = np.empty((H, 4 * H), dtype)  # (H, 4H)
-    recurrent_kernel_grad(previous_states(cache.h0, cache.hs), dxw, cache.masks, drecurrent_kernel)
+    drecurrent_kernel = recurrent_kernel_grad(previous_states(cache.h0, cache.hs), dxw, cache.masks)  # (H, 4H)
     return dxw, drecurrent_kernel, dh, dc

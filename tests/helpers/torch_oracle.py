@@ -127,7 +127,8 @@ def simple_rnn(x, kernel, recurrent_kernel, bias, h0=None, *, dhs=None, dh_last=
         _loss([(hs, dhs), (h_last, dh_last)]).backward()
         p = dict(module.named_parameters())
         grads = converters.simple_rnn_torch_to_keras(
-            _grad(p["weight_ih_l0"]), _grad(p["weight_hh_l0"]), _grad(p.get("bias_ih_l0")), None)
+            _grad(p["weight_ih_l0"]), _grad(p["weight_hh_l0"]), _grad(p.get("bias_ih_l0")),
+            _grad(p.get("bias_hh_l0")), gradients=True)
     else:
         weights = [_leaf(w) for w in (kernel, recurrent_kernel)] + [None if bias is None else _leaf(bias)]
         K, U, b = weights
@@ -161,7 +162,8 @@ def lstm(x, kernel, recurrent_kernel, bias, h0=None, c0=None, *, dhs=None, dh_la
         _loss([(hs, dhs), (h, dh_last), (c, dc_last)]).backward()
         p = dict(module.named_parameters())
         grads = converters.lstm_torch_to_keras(
-            _grad(p["weight_ih_l0"]), _grad(p["weight_hh_l0"]), _grad(p.get("bias_ih_l0")), None)
+            _grad(p["weight_ih_l0"]), _grad(p["weight_hh_l0"]), _grad(p.get("bias_ih_l0")),
+            _grad(p.get("bias_hh_l0")), gradients=True)
     else:
         weights = [_leaf(w) for w in (kernel, recurrent_kernel)] + [None if bias is None else _leaf(bias)]
         K, U, b = weights

@@ -1,0 +1,295 @@
+"""GRU, fused: the whole time loop of bptt.ops.gru.gru_forward / gru_backward compiled into one
+Numba function each way, for both reset_after forms. Must equal that reference
+(tests/kernels/test_gru.py), whose docstring has the equations; in short, gates z, r, h (Keras'
+order), m the recurrent mask ([m_z, m_r, m_h] when there is one per gate):
+
+  reset_after=True:   rec_t = (h_{t-1} * m) @ U + recurrent_bias
+                      z, r = sigmoid(xz + rec_z, xr + rec_r)   hh = tanh(xh + r * rec_h)
+  reset_after=False:  z, r = sigmoid(xz + (h_{t-1} * m) @ U_z, xr + (h_{t-1} * m) @ U_r)
+                      hh = tanh(xh + (r * h_{t-1} * m_h) @ U_h)
+  both:               h_t = z * h_{t-1} + (1 - z) * hh
+
+Letters: T time, B batch, H units. Per step, reset_after=True: one (B, H) @ (H, 3H) GEMM each
+way; reset_after=False: two, (B, H) @ (H, 2H) and (B, H) @ (H, H), since U_h meets r * h_{t-1}.
+drecurrent_kernel (and drecurrent_bias) are reduced over all T*B rows after the loop.
+
+Supported: activation "tanh" with recurrent_activation "sigmoid" (Keras' defaults), either
+reset_after; anything else runs the reference (see `supports`).
+"""
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from bptt.kernels._common import (
+    JIT_OPTIONS, KERNEL_BLAS_THREADS, as_dtype, blas_threads, gate_blocks, mask_blocks,
+    previous_states, recurrent_kernel_grad, sigmoid, tanh,
+)
+
+
+def supports(activation="tanh", recurrent_activation="sigmoid", reset_after=True, **other):
+    """Whether this kernel computes the cell with these options (else the reference runs)."""
+    return activation == "tanh" and recurrent_activation == "sigmoid" and not other
+
+
+class GRUKernelCache(NamedTuple):
+    h0: np.ndarray  # (B, H)
+    hs: np.ndarray  # (T, B, H)
+    gates: np.ndarray  # (T, B, 3H) [z, r, hh] after their activations
+    recurrent_hs: np.ndarray  # (T, B, H) rec_h (reset_after) or r * h_{t-1} * m_h (not reset_after)
+    recurrent_kernel: np.ndarray  # (H, 3H)
+    kernel_blocks: np.ndarray  # (3, H, H) U's gate blocks (contiguous copies)
+    masks: np.ndarray  # (M, B, H): M = 0 no mask, 1 shared, 3 one per gate
+    reset_after: bool
+
+
+@njit(**JIT_OPTIONS)
+def _masked_product(h_prev, masks, g, kernel, hm, out):
+    """out = (h_prev * m_g) @ kernel: m_g = masks[g], masks[0] when shared, 1 when no mask."""
+    M = masks.shape[0]
+    if M == 0:
+        np.dot(h_prev, kernel, out)
+        return
+    k = 0 if M == 1 else g
+    B, H = h_prev.shape
+    for b in range(B):
+        for j in range(H):
+            hm[b, j] = h_prev[b, j] * masks[k, b, j]
+    np.dot(hm, kernel, out)
+
+
+@njit(**JIT_OPTIONS)
+def _forward_after(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, masks, hs, gates, recurrent_hs):
+    """reset_after=True."""
+    T, B, H3 = xw.shape
+    H = H3 // 3
+    rec = np.empty((B, 3 * H), xw.dtype)  # (B, 3H) (h_{t-1} * m) @ U
+    rec_gate = np.empty((B, H), xw.dtype)  # (B, H) one gate's block, with a mask per gate
+    hm = np.empty((B, H), xw.dtype)  # (B, H) h_{t-1} * m
+    one = xw.dtype.type(1)
+    for t in range(T):
+        h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
+        if masks.shape[0] <= 1:
+            _masked_product(h_prev, masks, 0, recurrent_kernel, hm, rec)
+        else:
+            for g in range(3):
+                _masked_product(h_prev, masks, g, kernel_blocks[g], hm, rec_gate)
+                for b in range(B):
+                    for j in range(H):
+                        rec[b, g * H + j] = rec_gate[b, j]
+        x, gate, h, rec_h = xw[t], gates[t], hs[t], recurrent_hs[t]
+        for b in range(B):
+            for j in range(2 * H):  # z, r
+                gate[b, j] = sigmoid(x[b, j] + (rec[b, j] + recurrent_bias[j]))
+            for j in range(H):
+                rec_h[b, j] = rec[b, 2 * H + j] + recurrent_bias[2 * H + j]
+                gate[b, 2 * H + j] = tanh(x[b, 2 * H + j] + gate[b, H + j] * rec_h[b, j])
+            for j in range(H):
+                z = gate[b, j]
+                h[b, j] = z * h_prev[b, j] + (one - z) * gate[b, 2 * H + j]
+
+
+@njit(**JIT_OPTIONS)
+def _forward_before(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, rhs):
+    """reset_after=False. rhs[t] = r_t * h_{t-1} * m_h, the input of U_h, kept for drecurrent_kernel."""
+    T, B, H3 = xw.shape
+    H = H3 // 3
+    M = masks.shape[0]
+    rec_zr = np.empty((B, 2 * H), xw.dtype)  # (B, 2H) (h_{t-1} * m) @ [U_z U_r]
+    rec_gate = np.empty((B, H), xw.dtype)  # (B, H) one gate's block: z or r with a mask per gate, or h
+    hm = np.empty((B, H), xw.dtype)  # (B, H) h_{t-1} * m
+    one = xw.dtype.type(1)
+    for t in range(T):
+        h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
+        if M <= 1:
+            _masked_product(h_prev, masks, 0, kernel_zr, hm, rec_zr)
+        else:
+            for g in range(2):
+                _masked_product(h_prev, masks, g, kernel_blocks[g], hm, rec_gate)
+                for b in range(B):
+                    for j in range(H):
+                        rec_zr[b, g * H + j] = rec_gate[b, j]
+        x, gate, h, rh = xw[t], gates[t], hs[t], rhs[t]
+        for b in range(B):
+            for j in range(2 * H):  # z, r
+                gate[b, j] = sigmoid(x[b, j] + rec_zr[b, j])
+            for j in range(H):
+                rh[b, j] = gate[b, H + j] * h_prev[b, j]
+        if M:  # m_h: masks[0] when shared, masks[2] with one per gate
+            k = 0 if M == 1 else 2
+            for b in range(B):
+                for j in range(H):
+                    rh[b, j] *= masks[k, b, j]
+        np.dot(rh, kernel_blocks[2], rec_gate)  # (B, H) (r * h_{t-1} * m_h) @ U_h
+        for b in range(B):
+            for j in range(H):
+                gate[b, 2 * H + j] = tanh(x[b, 2 * H + j] + rec_gate[b, j])
+            for j in range(H):
+                z = gate[b, j]
+                h[b, j] = z * h_prev[b, j] + (one - z) * gate[b, 2 * H + j]
+
+
+@njit(**JIT_OPTIONS)
+def _masked_product_backward(da, masks, g, kernel_t, dh_rec, dh):
+    """dh += (da @ kernel^T) * m_g: the h_{t-1} gradient of `_masked_product`."""
+    np.dot(da, kernel_t, dh_rec)
+    B, H = dh.shape
+    M = masks.shape[0]
+    k = 0 if M <= 1 else g
+    if M == 0:
+        for b in range(B):
+            for j in range(H):
+                dh[b, j] += dh_rec[b, j]
+    else:
+        for b in range(B):
+            for j in range(H):
+                dh[b, j] += dh_rec[b, j] * masks[k, b, j]
+
+
+@njit(**JIT_OPTIONS)
+def _backward_after(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel, kernel_blocks, masks, dxw, drec):
+    """reset_after=True. dh (B, H) comes in as dL/dh_T and leaves as dL/dh_0.
+    drec[t] (B, 3H) = dL/drec_t: the z and r blocks as dxw[t], the h block times r."""
+    T, B, H3 = dxw.shape
+    H = H3 // 3
+    one = dxw.dtype.type(1)
+    dh_rec = np.empty((B, H), dxw.dtype)  # (B, H) drec @ U^T
+    drec_gate = np.empty((B, H), dxw.dtype)  # (B, H) one gate's block, with a mask per gate
+    for t in range(T - 1, -1, -1):
+        if dhs.shape[0]:
+            for b in range(B):
+                for j in range(H):
+                    dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
+        h_prev = h0 if t == 0 else hs[t - 1]
+        gate, rec_h, da, drec_t = gates[t], recurrent_hs[t], dxw[t], drec[t]
+        for b in range(B):
+            for j in range(H):
+                z = gate[b, j]
+                r = gate[b, H + j]
+                hh = gate[b, 2 * H + j]
+                dz = dh[b, j] * (h_prev[b, j] - hh)  # h = z * h_prev + (1 - z) * hh
+                da_h = dh[b, j] * (one - z) * (one - hh * hh)  # hh = tanh(a_h)
+                dr = da_h * rec_h[b, j]  # a_h = xh + r * rec_h
+                dh[b, j] = dh[b, j] * z
+                da[b, j] = dz * z * (one - z)
+                da[b, H + j] = dr * r * (one - r)
+                da[b, 2 * H + j] = da_h
+                drec_t[b, j] = da[b, j]
+                drec_t[b, H + j] = da[b, H + j]
+                drec_t[b, 2 * H + j] = da_h * r
+        # dh_{t-1} += (drec @ U^T) * m, per gate block with a mask per gate
+        if masks.shape[0] <= 1:
+            _masked_product_backward(drec_t, masks, 0, recurrent_kernel.T, dh_rec, dh)
+        else:
+            for g in range(3):
+                for b in range(B):
+                    for j in range(H):
+                        drec_gate[b, j] = drec_t[b, g * H + j]
+                _masked_product_backward(drec_gate, masks, g, kernel_blocks[g].T, dh_rec, dh)
+
+
+@njit(**JIT_OPTIONS)
+def _backward_before(dhs, dh, h0, hs, gates, kernel_zr, kernel_blocks, masks, dxw):
+    """reset_after=False. dh (B, H) comes in as dL/dh_T and leaves as dL/dh_0."""
+    T, B, H3 = dxw.shape
+    H = H3 // 3
+    M = masks.shape[0]
+    one = dxw.dtype.type(1)
+    dz = np.empty((B, H), dxw.dtype)  # (B, H) dL/dz
+    da_gate = np.empty((B, H), dxw.dtype)  # (B, H) da_h, then da_z or da_r with a mask per gate
+    da_zr = np.empty((B, 2 * H), dxw.dtype)  # (B, 2H) [da_z, da_r]
+    drh = np.empty((B, H), dxw.dtype)  # (B, H) dL/d(r * h_prev * m_h)
+    dh_rec = np.empty((B, H), dxw.dtype)  # (B, H) scratch for da @ U^T
+    for t in range(T - 1, -1, -1):
+        if dhs.shape[0]:
+            for b in range(B):
+                for j in range(H):
+                    dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
+        h_prev = h0 if t == 0 else hs[t - 1]
+        gate, da = gates[t], dxw[t]
+        for b in range(B):
+            for j in range(H):
+                z = gate[b, j]
+                hh = gate[b, 2 * H + j]
+                dz[b, j] = dh[b, j] * (h_prev[b, j] - hh)  # h = z * h_prev + (1 - z) * hh
+                da_gate[b, j] = dh[b, j] * (one - z) * (one - hh * hh)  # hh = tanh(a_h)
+                da[b, 2 * H + j] = da_gate[b, j]
+                dh[b, j] = dh[b, j] * z
+        np.dot(da_gate, kernel_blocks[2].T, drh)  # a_h = xh + (r * h_prev * m_h) @ U_h
+        for b in range(B):
+            for j in range(H):
+                m_h = one if M == 0 else masks[0 if M == 1 else 2, b, j]
+                z = gate[b, j]
+                r = gate[b, H + j]
+                dr = drh[b, j] * h_prev[b, j] * m_h
+                dh[b, j] += drh[b, j] * r * m_h
+                da[b, j] = dz[b, j] * z * (one - z)
+                da[b, H + j] = dr * r * (one - r)
+                da_zr[b, j] = da[b, j]
+                da_zr[b, H + j] = da[b, H + j]
+        # dh_{t-1} += (da_zr @ [U_z U_r]^T) * m, per gate block with a mask per gate
+        if M <= 1:
+            _masked_product_backward(da_zr, masks, 0, kernel_zr.T, dh_rec, dh)
+        else:
+            for g in range(2):
+                for b in range(B):
+                    for j in range(H):
+                        da_gate[b, j] = da_zr[b, g * H + j]
+                _masked_product_backward(da_gate, masks, g, kernel_blocks[g].T, dh_rec, dh)
+
+
+def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, reset_after=True, activation="tanh",
+                recurrent_activation="sigmoid", recurrent_mask=None):
+    """xw (T, B, 3H), recurrent_kernel (H, 3H), recurrent_bias (3H,) or None, h0 (B, H)
+    -> (hs (T, B, H), h_last (B, H), cache)."""
+    dtype = xw.dtype
+    T, B, H3 = xw.shape
+    H = H3 // 3
+    xw = as_dtype(xw, dtype)
+    recurrent_kernel = as_dtype(recurrent_kernel, dtype)
+    h0 = as_dtype(h0, dtype)
+    masks = mask_blocks(recurrent_mask, B, H, dtype)  # (M, B, H)
+    kernel_blocks = gate_blocks(recurrent_kernel, 3)  # (3, H, H)
+    hs = np.empty((T, B, H), dtype)  # (T, B, H)
+    gates = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H)
+    recurrent_hs = np.empty((T, B, H), dtype)  # (T, B, H)
+    with blas_threads(KERNEL_BLAS_THREADS):
+        if reset_after:
+            bias = np.zeros(3 * H, dtype) if recurrent_bias is None else as_dtype(recurrent_bias, dtype)
+            _forward_after(xw, recurrent_kernel, kernel_blocks, bias, h0, masks, hs, gates, recurrent_hs)
+        else:
+            kernel_zr = np.ascontiguousarray(recurrent_kernel[:, :2 * H])  # (H, 2H)
+            _forward_before(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, recurrent_hs)
+    cache = GRUKernelCache(h0, hs, gates, recurrent_hs, recurrent_kernel, kernel_blocks, masks,
+                           bool(reset_after))
+    return hs, hs[-1], cache
+
+
+def gru_backward(dhs, dh_last, cache):
+    """dhs (T, B, H) or None, dh_last (B, H) or None
+    -> (dxw (T, B, 3H), drecurrent_kernel (H, 3H), drecurrent_bias (3H,) or None, dh0 (B, H))."""
+    T, B, H = cache.hs.shape
+    dtype = cache.hs.dtype
+    dhs = np.empty((0, B, H), dtype) if dhs is None else as_dtype(dhs, dtype)
+    dh = np.zeros((B, H), dtype) if dh_last is None else np.array(dh_last, dtype=dtype)  # (B, H) copy
+    dxw = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H)
+    h_prev = previous_states(cache.h0, cache.hs)  # (T, B, H)
+    masks = cache.masks
+    if cache.reset_after:
+        drec = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H) dL/drec
+        with blas_threads(KERNEL_BLAS_THREADS):
+            _backward_after(dhs, dh, cache.h0, cache.hs, cache.gates, cache.recurrent_hs,
+                            cache.recurrent_kernel, cache.kernel_blocks, masks, dxw, drec)
+        drecurrent_kernel = recurrent_kernel_grad(h_prev, drec, masks)  # (H, 3H)
+        drecurrent_bias = drec.reshape(T * B, 3 * H).sum(axis=0)  # (3H,) rec = ... + recurrent_bias
+        return dxw, drecurrent_kernel, drecurrent_bias, dh
+    kernel_zr = np.ascontiguousarray(cache.recurrent_kernel[:, :2 * H])  # (H, 2H)
+    with blas_threads(KERNEL_BLAS_THREADS):
+        _backward_before(dhs, dh, cache.h0, cache.hs, cache.gates, kernel_zr, cache.kernel_blocks,
+                         masks, dxw)
+    drecurrent_kernel = np.empty((H, 3 * H), dtype)  # (H, 3H)
+    drecurrent_kernel[:, :2 * H] = recurrent_kernel_grad(h_prev, dxw[:, :, :2 * H],
+                                                         masks[:2] if len(masks) == 3 else masks)
+    rhs = cache.recurrent_hs.reshape(T * B, H)  # (T*B, H) r * h_prev * m_h, the input of U_h
+    drecurrent_kernel[:, 2 * H:] = rhs.T @ dxw[:, :, 2 * H:].reshape(T * B, H)
+    return dxw, drecurrent_kernel, None, dh

@@ -1,0 +1,117 @@
+"""SimpleRNN, fused: the whole time loop of bptt.ops.simple_rnn.simple_rnn_forward /
+simple_rnn_backward compiled into one Numba function each way. Must equal that reference
+(tests/kernels/test_simple_rnn.py), whose docstring has the equations; in short, with m the
+recurrent mask:
+
+    h_t = act(xw_t + (h_{t-1} * m) @ U)
+
+Letters: T time, B batch, H units. Per step: one (B, H) @ (H, H) GEMM forward and one backward,
+and one loop over the (B, H) elements. drecurrent_kernel is one GEMM after the loop.
+
+Supported: activation "tanh" or "relu"; anything else runs the reference (see `supports`).
+"""
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from bptt.kernels._common import (
+    JIT_OPTIONS, KERNEL_BLAS_THREADS, as_dtype, blas_threads, mask_blocks, previous_states,
+    recurrent_kernel_grad, tanh,
+)
+
+_ACTIVATIONS = {"tanh": 0, "relu": 1}  # the activation's code inside the compiled loops
+
+
+def supports(activation="tanh", **other):
+    """Whether this kernel computes the cell with these options (else the reference runs)."""
+    return activation in _ACTIVATIONS and not other
+
+
+class SimpleRNNKernelCache(NamedTuple):
+    h0: np.ndarray  # (B, H)
+    hs: np.ndarray  # (T, B, H)
+    recurrent_kernel: np.ndarray  # (H, H)
+    masks: np.ndarray  # (M, B, H): M = 0 no mask, 1 a mask
+    activation: int  # code in _ACTIVATIONS
+
+
+@njit(**JIT_OPTIONS)
+def _forward_loop(xw, recurrent_kernel, h0, masks, activation, hs):
+    T, B, H = xw.shape
+    zero = xw.dtype.type(0)
+    a = np.empty((B, H), xw.dtype)  # (B, H) (h_{t-1} * m) @ U
+    hm = np.empty((B, H), xw.dtype)  # (B, H) h_{t-1} * m
+    for t in range(T):
+        h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
+        if masks.shape[0]:
+            for b in range(B):
+                for j in range(H):
+                    hm[b, j] = h_prev[b, j] * masks[0, b, j]
+            np.dot(hm, recurrent_kernel, a)
+        else:
+            np.dot(h_prev, recurrent_kernel, a)
+        x, h = xw[t], hs[t]
+        if activation == 0:
+            for b in range(B):
+                for j in range(H):
+                    h[b, j] = tanh(x[b, j] + a[b, j])
+        else:
+            for b in range(B):
+                for j in range(H):
+                    h[b, j] = max(x[b, j] + a[b, j], zero)
+
+
+@njit(**JIT_OPTIONS)
+def _backward_loop(dhs, dh, hs, recurrent_kernel, masks, activation, dxw):
+    """dh (B, H) comes in as dL/dh_T and leaves as dL/dh_0."""
+    T, B, H = dxw.shape
+    one, zero = dxw.dtype.type(1), dxw.dtype.type(0)
+    recurrent_kernel_t = recurrent_kernel.T  # (H, H), a transposed view: BLAS reads it as is
+    for t in range(T - 1, -1, -1):
+        if dhs.shape[0]:
+            for b in range(B):
+                for j in range(H):
+                    dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
+        h, da = hs[t], dxw[t]
+        if activation == 0:
+            for b in range(B):
+                for j in range(H):
+                    da[b, j] = dh[b, j] * (one - h[b, j] * h[b, j])  # tanh' = 1 - h^2
+        else:
+            for b in range(B):
+                for j in range(H):
+                    da[b, j] = dh[b, j] if h[b, j] > zero else zero  # relu' = [h > 0]
+        np.dot(da, recurrent_kernel_t, dh)  # dh_{t-1} = (da @ U^T) * m
+        if masks.shape[0]:
+            for b in range(B):
+                for j in range(H):
+                    dh[b, j] *= masks[0, b, j]
+
+
+def simple_rnn_forward(xw, recurrent_kernel, h0, activation="tanh", recurrent_mask=None):
+    """xw (T, B, H), recurrent_kernel (H, H), h0 (B, H) -> (hs (T, B, H), h_last (B, H), cache)."""
+    dtype = xw.dtype
+    T, B, H = xw.shape
+    xw = as_dtype(xw, dtype)
+    recurrent_kernel = as_dtype(recurrent_kernel, dtype)
+    h0 = as_dtype(h0, dtype)
+    masks = mask_blocks(recurrent_mask, B, H, dtype)  # (M, B, H)
+    code = _ACTIVATIONS[activation]
+    hs = np.empty((T, B, H), dtype)  # (T, B, H)
+    with blas_threads(KERNEL_BLAS_THREADS):
+        _forward_loop(xw, recurrent_kernel, h0, masks, code, hs)
+    return hs, hs[-1], SimpleRNNKernelCache(h0, hs, recurrent_kernel, masks, code)
+
+
+def simple_rnn_backward(dhs, dh_last, cache):
+    """dhs (T, B, H) or None, dh_last (B, H) or None -> (dxw (T, B, H), drecurrent_kernel (H, H), dh0 (B, H))."""
+    T, B, H = cache.hs.shape
+    dtype = cache.hs.dtype
+    dhs = np.empty((0, B, H), dtype) if dhs is None else as_dtype(dhs, dtype)
+    dh = np.zeros((B, H), dtype) if dh_last is None else np.array(dh_last, dtype=dtype)  # (B, H) copy
+    dxw = np.empty((T, B, H), dtype)  # (T, B, H)
+    with blas_threads(KERNEL_BLAS_THREADS):
+        _backward_loop(dhs, dh, cache.hs, cache.recurrent_kernel, cache.masks, cache.activation, dxw)
+    drecurrent_kernel = recurrent_kernel_grad(previous_states(cache.h0, cache.hs), dxw, cache.masks)  # (H, H)
+    return dxw, drecurrent_kernel, dh

@@ -1,0 +1,94 @@
+"""bptt.kernels.lstm (fused) equals its reference bptt.ops.lstm: outputs and every gradient, in
+float32 and float64, on odd shapes, with and without each upstream gradient and recurrent mask."""
+import numpy as np
+import pytest
+
+from bptt import backend, kernels
+from bptt.kernels import _common
+from bptt.kernels import lstm as fused
+from bptt.ops import lstm as reference
+from tests.helpers import assert_close, recurrent_mask
+
+SHAPES = [(1, 1, 3), (1, 4, 5), (6, 1, 7), (9, 3, 5)]  # (T, B, H)
+REALISTIC = (50, 32, 64)  # the tutorial's first LSTM layer: maxlen 50, batch 32, 64 units
+UPSTREAM = {"none": (), "dhs": ("dhs",), "last": ("dh_last", "dc_last"), "all": ("dhs", "dh_last", "dc_last")}
+MASKS = [None, "shared", "per_gate"]
+NAMES = ("hs", "h_last", "c_last", "dxw", "drecurrent_kernel", "dh0", "dc0")
+
+
+def make_inputs(rng, T, B, H, dtype, upstream="all", mask=None):
+    given = UPSTREAM[upstream]
+    inputs = dict(
+        xw=rng.normal(size=(T, B, 4 * H)),
+        recurrent_kernel=rng.normal(size=(H, 4 * H)) / np.sqrt(H),
+        h0=rng.normal(size=(B, H)),  # non-zero initial states
+        c0=rng.normal(size=(B, H)),
+        dhs=rng.normal(size=(T, B, H)) if "dhs" in given else None,
+        dh_last=rng.normal(size=(B, H)) if "dh_last" in given else None,
+        dc_last=rng.normal(size=(B, H)) if "dc_last" in given else None,
+    )
+    inputs = {k: None if v is None else v.astype(dtype) for k, v in inputs.items()}
+    inputs["recurrent_mask"] = recurrent_mask(rng, mask, 4, B, H, dtype)
+    return inputs
+
+
+def run(module, inp):
+    hs, (h_last, c_last), cache = module.lstm_forward(
+        inp["xw"], inp["recurrent_kernel"], inp["h0"], inp["c0"], recurrent_mask=inp["recurrent_mask"])
+    dxw, drecurrent_kernel, dh0, dc0 = module.lstm_backward(inp["dhs"], inp["dh_last"], inp["dc_last"], cache)
+    return dict(hs=hs, h_last=h_last, c_last=c_last, dxw=dxw, drecurrent_kernel=drecurrent_kernel,
+                dh0=dh0, dc0=dc0)
+
+
+def assert_fused_matches_reference(inp):
+    ours, theirs = run(fused, inp), run(reference, inp)
+    for name in NAMES:
+        assert_close(ours[name], theirs[name], name)  # dtype, shape, 1e-5 (float32) / 1e-10 (float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("T, B, H", SHAPES)
+@pytest.mark.parametrize("upstream", list(UPSTREAM))
+@pytest.mark.parametrize("mask", MASKS)
+def test_fused_lstm_matches_reference(rng, dtype, T, B, H, upstream, mask):
+    assert_fused_matches_reference(make_inputs(rng, T, B, H, dtype, upstream, mask))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mask", MASKS)
+def test_fused_lstm_matches_reference_realistic(rng, dtype, mask):
+    assert_fused_matches_reference(make_inputs(rng, *REALISTIC, dtype, "all", mask))
+
+
+def test_fused_lstm_leaves_inputs_and_blas_threads_alone(rng):
+    inp = make_inputs(rng, 5, 3, 4, np.float32, "all", "shared")
+    before = {k: v.copy() for k, v in inp.items()}
+    threads = [c.get_num_threads() for c in _common._numba_blas_controllers()]
+    run(fused, inp)
+    for name, value in inp.items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+    assert [c.get_num_threads() for c in _common._numba_blas_controllers()] == threads
+
+
+def test_supports_only_tanh_and_sigmoid():
+    assert fused.supports(activation="tanh", recurrent_activation="sigmoid")
+    assert not fused.supports(activation="relu", recurrent_activation="sigmoid")
+    assert not fused.supports(activation="tanh", recurrent_activation="hard_sigmoid")
+    assert not fused.supports(activation="tanh", recurrent_activation="sigmoid", unknown_option=1)
+
+
+@pytest.fixture
+def kernels_setting():
+    previous = backend.get_kernels()
+    yield backend.set_kernels
+    backend.set_kernels(previous)
+
+
+def test_dispatcher_picks_fused_or_reference(kernels_setting):
+    options = dict(activation="tanh", recurrent_activation="sigmoid")
+    kernels_setting("fused")
+    assert kernels.sequence_functions("lstm", **options) == (fused.lstm_forward, fused.lstm_backward)
+    assert kernels.sequence_functions("lstm", activation="relu", recurrent_activation="sigmoid") == (
+        reference.lstm_forward, reference.lstm_backward)  # unsupported: the reference runs
+    kernels_setting("reference")
+    assert kernels.sequence_functions("lstm", **options) == (reference.lstm_forward, reference.lstm_backward)

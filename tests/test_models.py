@@ -1,0 +1,269 @@
+"""Sequential end to end: the whole model's loss and gradients against the same model in
+PyTorch, the Keras training loop's behaviour, clear errors, reproducibility."""
+import io
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+import torch
+
+from bptt import callbacks, converters, layers, models, optimizers
+from bptt.utils import set_random_seed
+
+
+def tutorial_model(vocab=30, embed=8, h1=6, h2=5, dropout=0.0):
+    model = models.Sequential()
+    model.add(layers.Embedding(input_dim=vocab, output_dim=embed))
+    model.add(layers.LSTM(h1, return_sequences=True, dropout=dropout))
+    model.add(layers.LSTM(h2, return_sequences=False))
+    model.add(layers.Dense(1, activation="sigmoid"))
+    return model
+
+
+def toy_data(rng, n=40, steps=7, vocab=30):
+    x = rng.integers(0, vocab, size=(n, steps))
+    y = (x[:, -1] % 2).astype("float32")  # learnable from the last token
+    return x, y
+
+
+def torch_tutorial_model(model):
+    """The same stack in PyTorch, with bptt's weights copied in."""
+    emb, lstm1, lstm2, dense = model.layers
+    t_emb = torch.nn.Embedding(*emb.params["embeddings"].shape).double()
+    t_emb.weight.data = torch.tensor(emb.params["embeddings"])
+    t_lstms = []
+    for layer in (lstm1, lstm2):
+        module = torch.nn.LSTM(layer.params["kernel"].shape[0], layer.units, batch_first=True)
+        module = module.double()
+        state = converters.lstm_keras_to_torch(*layer.get_weights())
+        module.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+        t_lstms.append(module)
+    t_dense = torch.nn.Linear(dense.params["kernel"].shape[0], 1).double()
+    t_dense.weight.data = torch.tensor(dense.params["kernel"].T.copy())
+    t_dense.bias.data = torch.tensor(dense.params["bias"])
+
+    def forward(x):
+        hs, _ = t_lstms[0](t_emb(torch.tensor(x)))
+        hs, _ = t_lstms[1](hs)
+        return torch.sigmoid(t_dense(hs[:, -1]))
+
+    return forward, (t_emb, *t_lstms, t_dense)
+
+
+def test_whole_model_loss_and_every_gradient_match_torch(float64, rng):
+    """As llm.c's test_gpt2: one batch through the whole model, loss and all gradients vs PyTorch."""
+    model = tutorial_model()
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.5), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    x, y = toy_data(rng, n=6)
+    model.build((None, x.shape[1]))
+    before = model.get_weights()
+    forward, modules = torch_tutorial_model(model)
+    p = forward(x)
+    loss = torch.nn.functional.binary_cross_entropy(p[:, 0], torch.tensor(y, dtype=torch.float64))
+    loss.backward()
+    np.testing.assert_allclose(model.predict(x, verbose=0), p.detach().numpy(), atol=1e-12)
+    loss_value, accuracy = model.train_on_batch(x, y)
+    assert abs(loss_value - loss.item()) < 1e-12
+    assert accuracy == np.mean((p.detach().numpy()[:, 0] > 0.5) == y)
+    # SGD: w_new = w - lr * grad, so the step reveals bptt's gradient for every weight.
+    grads = [(b - a) / 0.5 for b, a in zip(before, model.get_weights())]
+    t_emb, t_l1, t_l2, t_dense = modules
+    expected = [t_emb.weight.grad.numpy()]
+    for module in (t_l1, t_l2):
+        named = dict(module.named_parameters())
+        # Keras' one bias feeds both of torch's, so its gradient is either one (not their sum).
+        bias_grad = named["bias_ih_l0"].grad.numpy()
+        expected += converters.lstm_torch_to_keras(
+            named["weight_ih_l0"].grad.numpy(), named["weight_hh_l0"].grad.numpy(), bias_grad,
+            np.zeros_like(bias_grad))
+    expected += [t_dense.weight.grad.numpy().T, t_dense.bias.grad.numpy()]
+    assert len(grads) == len(expected) == 9
+    for index, (actual, wanted) in enumerate(zip(grads, expected)):
+        np.testing.assert_allclose(actual, wanted, atol=1e-10, err_msg=f"weight {index}")
+
+
+def test_fit_history_validation_split_from_the_end(rng):
+    set_random_seed(0)
+    model = tutorial_model()
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    x, y = toy_data(rng, n=50)
+    history = model.fit(x, y, epochs=1, batch_size=8, validation_split=0.2, verbose=0)
+    assert sorted(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    # Keras takes the validation set from the end, before shuffling: the last 10 of 50.
+    val_loss, val_acc = model.evaluate(x[40:], y[40:], verbose=0)
+    assert history.history["val_loss"][0] == pytest.approx(val_loss, rel=1e-6)
+    assert history.history["val_accuracy"][0] == pytest.approx(val_acc, rel=1e-6)
+    assert history.epoch == [0] and model.history is history
+
+
+def test_fit_prints_keras_progress_bar(rng):
+    model = tutorial_model()
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    x, y = toy_data(rng, n=20)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        model.fit(x, y, epochs=2, batch_size=8, verbose=1)
+    text = out.getvalue()
+    assert "Epoch 1/2" in text and "Epoch 2/2" in text
+    assert "3/3" in text and "━" in text and "/step" in text
+    assert " - accuracy: " in text and " - loss: " in text
+    quiet = io.StringIO()
+    with redirect_stdout(quiet):
+        model.fit(x, y, epochs=1, verbose=0)
+        model.evaluate(x, y, verbose=0)
+    assert quiet.getvalue() == ""
+    two = io.StringIO()
+    with redirect_stdout(two):
+        model.fit(x, y, epochs=1, batch_size=8, verbose=2)
+    assert "3/3 - " in two.getvalue() and "━" not in two.getvalue()
+
+
+def test_the_model_learns(rng):
+    set_random_seed(1)
+    model = tutorial_model()
+    model.compile(optimizer=optimizers.Adam(learning_rate=0.02), loss="binary_crossentropy",
+                  metrics=["accuracy"])
+    x, y = toy_data(rng, n=200)
+    first = model.evaluate(x, y, verbose=0)[0]
+    model.fit(x, y, epochs=15, batch_size=16, verbose=0)
+    loss, accuracy = model.evaluate(x, y, verbose=0)
+    assert loss < first * 0.5 and accuracy > 0.9
+
+
+def test_same_seed_same_run_bit_for_bit(rng):
+    x, y = toy_data(rng, n=30)
+    runs = []
+    for _ in range(2):
+        set_random_seed(42)
+        model = tutorial_model(dropout=0.3)
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+        runs.append((model.get_weights(), history.history["loss"]))
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(a, b)
+    assert runs[0][1] == runs[1][1]
+    set_random_seed(43)
+    other = tutorial_model(dropout=0.3)
+    other.build((None, 7))
+    assert not np.array_equal(other.get_weights()[0], runs[0][0][0])
+
+
+def test_errors_are_clear_and_change_nothing(rng):
+    model = tutorial_model(vocab=30)
+    x, y = toy_data(rng, n=10)
+    with pytest.raises(RuntimeError, match="compile"):
+        model.fit(x, y, verbose=0)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    with pytest.raises(ValueError, match=r"x has 10.*y has 9"):
+        model.fit(x, y[:-1], verbose=0)
+    model.build((None, 7))
+    before = model.get_weights()
+    bad = x.copy()
+    bad[-1, 3] = 31  # the very last batch holds the bad id
+    with pytest.raises(ValueError, match=r"token id 31.*\[0, 30\)"):
+        model.fit(bad, y, batch_size=2, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert model.optimizer.iterations == 0
+
+
+def test_stacking_errors_name_the_fix():
+    model = models.Sequential([layers.Input(shape=(5, 3)), layers.LSTM(4)])
+    with pytest.raises(ValueError, match="return_sequences=True"):
+        model.add(layers.LSTM(2))
+    assert len(model.layers) == 1  # the failed add left the model as it was
+    with pytest.raises(ValueError, match="return_sequences=True"):
+        model.add(layers.TimeDistributed(layers.Dense(2)))
+    with pytest.raises(ValueError, match="return_state"):
+        models.Sequential([layers.Input(shape=(5, 3)), layers.LSTM(4, return_state=True)])
+
+
+def test_summary_shows_keras_parameter_counts(capsys):
+    model = models.Sequential([
+        layers.Input(shape=(50,)),
+        layers.Embedding(input_dim=20000, output_dim=128),
+        layers.LSTM(64, return_sequences=True, dropout=0.2),
+        layers.LSTM(32, return_sequences=False),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+    model.summary()
+    text = capsys.readouterr().out
+    # Keras' counts: Embedding V*D; LSTM 4*((D + H) * H + H); Dense (D + 1) * U.
+    counts = [20000 * 128, 4 * ((128 + 64) * 64 + 64), 4 * ((64 + 32) * 32 + 32), 33]
+    for count in counts:
+        assert f"{count:,}" in text
+    assert f"Total params: {sum(counts):,}" in text
+    assert "(None, 50, 128)" in text and "(None, 50, 64)" in text and "(None, 32)" in text
+    assert model.count_params() == sum(counts)
+
+
+def test_batch_methods_and_evaluate_return_values(rng):
+    model = tutorial_model()
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    x, y = toy_data(rng, n=12)
+    assert len(model.train_on_batch(x, y)) == 2
+    loss, acc = model.test_on_batch(x, y)
+    assert model.predict_on_batch(x).shape == (12, 1)
+    assert model.evaluate(x, y, verbose=0, return_dict=True).keys() == {"accuracy", "loss"}
+    only_loss = tutorial_model()
+    only_loss.compile(optimizer="sgd", loss="mse")
+    assert isinstance(only_loss.evaluate(x, y, verbose=0), float)
+
+
+def test_class_weight_equals_sample_weight(rng):
+    x, y = toy_data(rng, n=16)
+    set_random_seed(5)
+    a = tutorial_model()
+    a.compile(optimizer="sgd", loss="binary_crossentropy")
+    a.build((None, 7))
+    b = tutorial_model()
+    b.compile(optimizer="sgd", loss="binary_crossentropy")
+    b.build((None, 7))
+    b.set_weights(a.get_weights())
+    a.fit(x, y, batch_size=4, epochs=1, class_weight={0: 1.0, 1: 3.0}, shuffle=False, verbose=0)
+    b.fit(x, y, batch_size=4, epochs=1, sample_weight=np.where(y == 1, 3.0, 1.0), shuffle=False,
+          verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    with pytest.raises(ValueError, match="class_weight"):
+        a.fit(x, y, class_weight={0: 1.0}, verbose=0)
+
+
+def test_callbacks(rng, tmp_path):
+    x, y = toy_data(rng, n=20)
+    model = tutorial_model()
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss="binary_crossentropy")
+    stop = callbacks.EarlyStopping(monitor="loss", patience=1, min_delta=1e-4)
+    history = model.fit(x, y, epochs=10, verbose=0, callbacks=[stop])
+    assert len(history.history["loss"]) == 2  # no improvement with lr 0: stops after patience
+    path = tmp_path / "best.bptt"
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    model.fit(x, y, epochs=2, verbose=0, validation_split=0.25,
+              callbacks=[callbacks.ModelCheckpoint(str(path), save_best_only=True)])
+    assert path.exists()
+    x_nan = x
+    model.compile(optimizer=optimizers.SGD(learning_rate=1e30), loss="mse")
+    history = model.fit(x_nan, y * 1e30, epochs=5, verbose=0, batch_size=4,
+                        callbacks=[callbacks.TerminateOnNaN()])
+    assert len(history.history.get("loss", [])) <= 1
+
+
+def test_early_stopping_restores_best_weights(rng):
+    x, y = toy_data(rng, n=20)
+    model = tutorial_model()
+    model.compile(optimizer=optimizers.SGD(learning_rate=5.0), loss="binary_crossentropy")
+
+    class Record(callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.weights = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.weights.append((logs["loss"], self.model.get_weights()))
+
+    record = Record()
+    stop = callbacks.EarlyStopping(monitor="loss", patience=2, restore_best_weights=True)
+    model.fit(x, y, epochs=6, verbose=0, callbacks=[record, stop])
+    best_loss, best_weights = min(record.weights, key=lambda item: item[0])
+    for a, b in zip(best_weights, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
