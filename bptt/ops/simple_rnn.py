@@ -112,7 +112,7 @@ def simple_rnn_backward(dhs, dh_last, cache):
     # dh: dL/dh_t from the future (and from the final state), carried backwards in time.
     dh = np.zeros((B, H), dtype=cache.hs.dtype) if dh_last is None else dh_last.copy()
     for t in reversed(range(T)):
-        if dhs is not None and t < T - 1:
+        if dhs is not None:
             dh = dh + dhs[t]  # h_t is both an output and the next step's input
         dxw[t], dh, drecurrent_kernel_t = simple_rnn_step_backward(dh, simple_rnn_step_cache(cache, t))
         drecurrent_kernel += drecurrent_kernel_t
