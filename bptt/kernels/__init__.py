@@ -25,8 +25,9 @@ def _fused(cell):
         return None
 
 
-def sequence_functions(cell, **options):
-    if backend.get_kernels() == "fused":
+def sequence_functions(cell, per_gate_masks=False, **options):
+    """per_gate_masks: Keras' recurrent_dropout draws one mask per gate; the reference runs then."""
+    if backend.get_kernels() == "fused" and not per_gate_masks:
         module = _fused(cell)
         if module is not None and module.supports(**options):
             return getattr(module, f"{cell}_forward"), getattr(module, f"{cell}_backward")

@@ -111,9 +111,9 @@ class _Recurrent(Layer):
         """-> (dxw, dinitial_states); fills self.grads['recurrent_kernel'] (and bias parts)."""
         raise NotImplementedError
 
-    def sequence_functions(self):
+    def sequence_functions(self, per_gate_masks):
         return kernels.sequence_functions(
-            self.cell, activation=self.activation,
+            self.cell, per_gate_masks=per_gate_masks, activation=self.activation,
             recurrent_activation=self.recurrent_activation,
         )
 
@@ -164,22 +164,59 @@ class _Recurrent(Layer):
         if self.go_backwards:
             x_tm = x_tm[::-1]
         input_mask = recurrent_mask = None
+        # Keras 3: with recurrent_dropout, LSTM and GRU draw one mask per gate for the inputs and
+        # for h_{t-1} (their "implementation 1"); otherwise one input mask serves every gate.
+        masks = self.gates if (training and self.recurrent_dropout > 0 and self.gates > 1) else 1
         if training and self.dropout > 0:
-            input_mask = self._dropout_mask(self.dropout, (batch, x.shape[-1]), dtype)  # (B, D)
-            x_tm = x_tm * input_mask
+            input_mask = self._dropout_mask(self.dropout, (masks, batch, x.shape[-1]), dtype)
         if training and self.recurrent_dropout > 0:
-            recurrent_mask = self._dropout_mask(self.recurrent_dropout, (batch, self.units), dtype)
+            recurrent_mask = self._dropout_mask(self.recurrent_dropout,
+                                                (masks, batch, self.units), dtype)
+            if masks == 1:
+                recurrent_mask = recurrent_mask[0]  # (B, H)
         x_tm = np.ascontiguousarray(x_tm)
-        xw = x_tm @ kernel  # (T, B, G*H)
+        xw = self._project(x_tm, input_mask)  # (T, B, G*H)
         bias = self.input_bias()
         if bias is not None:
             xw += bias
+        # Forward and backward must run the same implementation: pick it once, here.
+        self.functions = self.sequence_functions(
+            per_gate_masks=recurrent_mask is not None and recurrent_mask.ndim == 3)
         hs, last_states, op_cache = self.run_forward(xw, states, recurrent_mask)
         self.cache = (x_tm, input_mask, recurrent_mask, op_cache)
         output = hs.transpose(1, 0, 2) if self.return_sequences else last_states[0]
         if self.return_state:
             return [output, *last_states]
         return output
+
+    def _project(self, x_tm, input_mask):
+        """xw = (x * mask) @ kernel, one GEMM for all steps; per gate block with per-gate masks."""
+        kernel = self.params["kernel"]
+        if input_mask is None:
+            return x_tm @ kernel
+        if len(input_mask) == 1:
+            return (x_tm * input_mask[0]) @ kernel
+        units = self.units
+        return np.concatenate([(x_tm * mask) @ kernel[:, g * units:(g + 1) * units]
+                               for g, mask in enumerate(input_mask)], axis=-1)
+
+    def _project_backward(self, x_tm, input_mask, dxw):
+        """(dkernel, dx_tm) for xw = (x * mask) @ kernel."""
+        kernel = self.params["kernel"]
+        steps, batch, width = dxw.shape
+        dxw2 = dxw.reshape(steps * batch, width)  # (T*B, G*H)
+        if input_mask is None or len(input_mask) == 1:
+            mask = 1 if input_mask is None else input_mask[0]
+            x2 = (x_tm * mask).reshape(steps * batch, -1)  # (T*B, D)
+            return x2.T @ dxw2, (dxw @ kernel.T) * mask
+        units = self.units
+        dkernel = np.empty_like(kernel)
+        dx_tm = np.zeros_like(x_tm)
+        for g, mask in enumerate(input_mask):
+            block = slice(g * units, (g + 1) * units)
+            dkernel[:, block] = (x_tm * mask).reshape(steps * batch, -1).T @ dxw2[:, block]
+            dx_tm += (dxw[..., block] @ kernel[:, block].T) * mask
+        return dkernel, dx_tm
 
     def backward(self, dy):
         x_tm, input_mask, _, op_cache = self.cache
@@ -192,14 +229,9 @@ class _Recurrent(Layer):
             dhs = None
             dstates[0] = dy if dstates[0] is None else dstates[0] + dy
         dxw, self.initial_state_grads = self.run_backward(dhs, dstates, op_cache)
-        steps, batch, width = dxw.shape
-        dxw2 = dxw.reshape(steps * batch, width)  # (T*B, G*H)
-        self.grads["kernel"] = x_tm.reshape(steps * batch, -1).T @ dxw2
+        self.grads["kernel"], dx_tm = self._project_backward(x_tm, input_mask, dxw)
         if self.use_bias:
-            self.accumulate_bias_grad(dxw2.sum(axis=0))
-        dx_tm = dxw @ self.params["kernel"].T  # (T, B, D)
-        if input_mask is not None:
-            dx_tm *= input_mask
+            self.accumulate_bias_grad(dxw.sum(axis=(0, 1)))
         if self.go_backwards:
             dx_tm = dx_tm[::-1]
         return dx_tm.transpose(1, 0, 2)
@@ -240,13 +272,13 @@ class SimpleRNN(_Recurrent):
                          seed, return_sequences, return_state, go_backwards, **kwargs)
 
     def run_forward(self, xw, states, recurrent_mask):
-        forward, _ = self.sequence_functions()
+        forward, _ = self.functions
         hs, h_last, cache = forward(xw, self.params["recurrent_kernel"], states[0],
                                     activation=self.activation, recurrent_mask=recurrent_mask)
         return hs, [h_last], cache
 
     def run_backward(self, dhs, dstates_last, cache):
-        _, backward = self.sequence_functions()
+        _, backward = self.functions
         dxw, drecurrent_kernel, dh0 = backward(dhs, dstates_last[0], cache)
         self.grads["recurrent_kernel"] = drecurrent_kernel
         return dxw, [dh0]
@@ -280,7 +312,7 @@ class LSTM(_Recurrent):
             self.params["bias"][units:2 * units] = 1
 
     def run_forward(self, xw, states, recurrent_mask):
-        forward, _ = self.sequence_functions()
+        forward, _ = self.functions
         hs, (h_last, c_last), cache = forward(
             xw, self.params["recurrent_kernel"], states[0], states[1],
             activation=self.activation, recurrent_activation=self.recurrent_activation,
@@ -288,7 +320,7 @@ class LSTM(_Recurrent):
         return hs, [h_last, c_last], cache
 
     def run_backward(self, dhs, dstates_last, cache):
-        _, backward = self.sequence_functions()
+        _, backward = self.functions
         dxw, drecurrent_kernel, dh0, dc0 = backward(dhs, dstates_last[0], dstates_last[1], cache)
         self.grads["recurrent_kernel"] = drecurrent_kernel
         return dxw, [dh0, dc0]
@@ -335,14 +367,14 @@ class GRU(_Recurrent):
             return self.params["bias"][1]
         return np.zeros(3 * self.units, dtype=self.params["kernel"].dtype)
 
-    def sequence_functions(self):
+    def sequence_functions(self, per_gate_masks):
         return kernels.sequence_functions(
-            self.cell, activation=self.activation,
+            self.cell, per_gate_masks=per_gate_masks, activation=self.activation,
             recurrent_activation=self.recurrent_activation, reset_after=self.reset_after,
         )
 
     def run_forward(self, xw, states, recurrent_mask):
-        forward, _ = self.sequence_functions()
+        forward, _ = self.functions
         hs, h_last, cache = forward(
             xw, self.params["recurrent_kernel"], self.recurrent_bias(), states[0],
             reset_after=self.reset_after, activation=self.activation,
@@ -350,7 +382,7 @@ class GRU(_Recurrent):
         return hs, [h_last], cache
 
     def run_backward(self, dhs, dstates_last, cache):
-        _, backward = self.sequence_functions()
+        _, backward = self.functions
         dxw, drecurrent_kernel, drecurrent_bias, dh0 = backward(dhs, dstates_last[0], cache)
         self.grads["recurrent_kernel"] = drecurrent_kernel
         self._drecurrent_bias = drecurrent_bias

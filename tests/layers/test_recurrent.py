@@ -93,30 +93,62 @@ def test_return_state_and_initial_state_match_torch(name, floatx, rng):
 
 
 @pytest.mark.parametrize("name", sorted(CELLS))
-def test_dropout_masks_match_torch(name, float64, rng):
-    """With dropout and recurrent_dropout in training, the layer equals PyTorch fed the same masks:
-    the input mask on x (one per sequence, every step) and the recurrent mask on h_{t-1}."""
+def test_input_dropout_matches_torch(name, float64, rng):
+    """With dropout in training, the layer equals PyTorch fed x times the same mask: one (B, D)
+    mask per sequence, shared by every step and gate (Keras 3 without recurrent_dropout)."""
     B, T, D, H = 3, 5, 4, 3
-    layer = _build(name, H, float64, return_sequences=True, dropout=0.4, recurrent_dropout=0.3,
-                   seed=1)
+    layer = _build(name, H, float64, return_sequences=True, dropout=0.4, seed=1)
     layer.build((None, T, D))
     random_weights(layer, rng)
     x = rng.normal(size=(B, T, D))
     dy = rng.normal(size=(B, T, H))
     y, dx, grads = forward_backward(layer, x, dy, training=True)
     _, input_mask, recurrent_mask, _ = layer.cache
-    assert input_mask.shape == (B, D) and recurrent_mask.shape == (B, H)
-    # Masks keep each unit with probability 1 - rate and scale it by 1 / (1 - rate).
-    assert set(np.unique(input_mask)) <= {0.0, 1 / 0.6}
-    assert set(np.unique(recurrent_mask)) <= {0.0, 1 / 0.7}
-    ref = _oracle(name, layer, x * input_mask[:, None, :], dhs=dy, recurrent_mask=recurrent_mask)
+    assert input_mask.shape == (1, B, D) and recurrent_mask is None
+    # Kept units are scaled by 1 / (1 - rate), dropped ones are 0.
+    assert set(np.unique(input_mask)) == {0.0, 1 / 0.6}
+    mask = input_mask[0][:, None, :]
+    ref = _oracle(name, layer, x * mask, dhs=dy)
     _close(y, ref["hs"], np.dtype("float64"), "hs")
-    _close(dx, ref["dx"] * input_mask[:, None, :], np.dtype("float64"), "dx")
-    _close(grads["recurrent_kernel"], ref["drecurrent_kernel"], np.dtype("float64"), "drk")
+    _close(dx, ref["dx"] * mask, np.dtype("float64"), "dx")
+    _close(grads["kernel"], ref["dkernel"], np.dtype("float64"), "dkernel")
     # In inference nothing is dropped.
-    y_inference = layer.forward(x, training=False)
     ref = _oracle(name, layer, x, dhs=dy)
-    _close(y_inference, ref["hs"], np.dtype("float64"), "inference")
+    _close(layer.forward(x, training=False), ref["hs"], np.dtype("float64"), "inference")
+
+
+def test_simple_rnn_recurrent_dropout_matches_torch(float64, rng):
+    layer = layers.SimpleRNN(3, return_sequences=True, recurrent_dropout=0.5, seed=2)
+    layer.build((None, 4, 2))
+    random_weights(layer, rng)
+    x, dy = rng.normal(size=(2, 4, 2)), rng.normal(size=(2, 4, 3))
+    y, dx, grads = forward_backward(layer, x, dy, training=True)
+    recurrent_mask = layer.cache[2]
+    assert recurrent_mask.shape == (2, 3)
+    ref = torch_oracle.simple_rnn(x, *layer.get_weights(), dhs=dy, recurrent_mask=recurrent_mask)
+    _close(y, ref["hs"], np.dtype("float64"), "hs")
+    _close(grads["recurrent_kernel"], ref["drecurrent_kernel"], np.dtype("float64"), "drk")
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "GRU-reset_before"])
+def test_recurrent_dropout_draws_one_mask_per_gate(name, float64, rng):
+    """Keras 3 (implementation 1): with recurrent_dropout, each of the G gates gets its own input
+    mask and its own mask on h_{t-1}. Checked by finite differences with the masks held fixed."""
+    B, T, D, H = 2, 4, 3, 3
+    layer = _build(name, H, float64, return_sequences=True, dropout=0.3, recurrent_dropout=0.4,
+                   seed=3)
+    layer.build((None, T, D))
+    random_weights(layer, rng)
+    x, dy = rng.normal(size=(B, T, D)), rng.normal(size=(B, T, H))
+    layer.forward(x, training=True)
+    _, input_mask, recurrent_mask, _ = layer.cache
+    gates = layer.gates
+    assert input_mask.shape == (gates, B, D) and recurrent_mask.shape == (gates, B, H)
+    assert not all(np.array_equal(input_mask[0], m) for m in input_mask[1:])
+    # Every forward draws the input masks, then the recurrent ones: hand back the same two.
+    masks = iter([input_mask, recurrent_mask] * 1000)
+    layer._dropout_mask = lambda rate, shape, dtype: next(masks)
+    check_layer_by_finite_differences(layer, x, dy, training=True)
 
 
 @pytest.mark.parametrize("name", sorted(CELLS))
