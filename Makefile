@@ -23,7 +23,7 @@ demo: $(VENV)/.installed
 	$(PY) examples/sentiment.py
 
 test: $(VENV)/.installed-test
-	$(PY) -m pytest tests
+	$(PY) -m pytest -q tests
 
 bench: $(VENV)/.installed-test
 	$(PIP) install -q -e ".[bench]"

@@ -230,6 +230,7 @@ def test_class_weight_equals_sample_weight(rng):
         a.fit(x, y, class_weight={0: 1.0}, verbose=0)
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
 def test_callbacks(rng, tmp_path):
     x, y = toy_data(rng, n=20)
     model = tutorial_model()

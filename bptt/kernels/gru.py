@@ -77,16 +77,17 @@ def _forward_after(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, mask
                 for b in range(B):
                     for j in range(H):
                         rec[b, g * H + j] = rec_gate[b, j]
+        # One output stream per inner loop, so that LLVM vectorises each (see lstm._forward_loop).
         x, gate, h, rec_h = xw[t], gates[t], hs[t], recurrent_hs[t]
         for b in range(B):
             for j in range(2 * H):  # z, r
                 gate[b, j] = sigmoid(x[b, j] + (rec[b, j] + recurrent_bias[j]))
             for j in range(H):
                 rec_h[b, j] = rec[b, 2 * H + j] + recurrent_bias[2 * H + j]
+            for j in range(H):  # hh = tanh(xh + r * rec_h)
                 gate[b, 2 * H + j] = tanh(x[b, 2 * H + j] + gate[b, H + j] * rec_h[b, j])
-            for j in range(H):
-                z = gate[b, j]
-                h[b, j] = z * h_prev[b, j] + (one - z) * gate[b, 2 * H + j]
+            for j in range(H):  # h = z * h_prev + (1 - z) * hh
+                h[b, j] = gate[b, j] * h_prev[b, j] + (one - gate[b, j]) * gate[b, 2 * H + j]
 
 
 @njit(**JIT_OPTIONS)
@@ -98,6 +99,8 @@ def _forward_before(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, rhs):
     rec_zr = np.empty((B, 2 * H), xw.dtype)  # (B, 2H) (h_{t-1} * m) @ [U_z U_r]
     rec_gate = np.empty((B, H), xw.dtype)  # (B, H) one gate's block: z or r with a mask per gate, or h
     hm = np.empty((B, H), xw.dtype)  # (B, H) h_{t-1} * m
+    # m_h, the mask on U_h's input: ones without a mask (x * 1 is exact), masks[2] with one per gate
+    mask_h = np.ones((B, H), xw.dtype) if M == 0 else masks[0 if M == 1 else 2]
     one = xw.dtype.type(1)
     for t in range(T):
         h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
@@ -114,19 +117,13 @@ def _forward_before(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, rhs):
             for j in range(2 * H):  # z, r
                 gate[b, j] = sigmoid(x[b, j] + rec_zr[b, j])
             for j in range(H):
-                rh[b, j] = gate[b, H + j] * h_prev[b, j]
-        if M:  # m_h: masks[0] when shared, masks[2] with one per gate
-            k = 0 if M == 1 else 2
-            for b in range(B):
-                for j in range(H):
-                    rh[b, j] *= masks[k, b, j]
+                rh[b, j] = gate[b, H + j] * h_prev[b, j] * mask_h[b, j]
         np.dot(rh, kernel_blocks[2], rec_gate)  # (B, H) (r * h_{t-1} * m_h) @ U_h
         for b in range(B):
-            for j in range(H):
+            for j in range(H):  # hh = tanh(xh + (r * h_prev * m_h) @ U_h)
                 gate[b, 2 * H + j] = tanh(x[b, 2 * H + j] + rec_gate[b, j])
-            for j in range(H):
-                z = gate[b, j]
-                h[b, j] = z * h_prev[b, j] + (one - z) * gate[b, 2 * H + j]
+            for j in range(H):  # h = z * h_prev + (1 - z) * hh
+                h[b, j] = gate[b, j] * h_prev[b, j] + (one - gate[b, j]) * gate[b, 2 * H + j]
 
 
 @njit(**JIT_OPTIONS)
@@ -153,6 +150,7 @@ def _backward_after(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel, kern
     T, B, H3 = dxw.shape
     H = H3 // 3
     one = dxw.dtype.type(1)
+    da_h = np.empty((B, H), dxw.dtype)  # (B, H) dL/da_h
     dh_rec = np.empty((B, H), dxw.dtype)  # (B, H) drec @ U^T
     drec_gate = np.empty((B, H), dxw.dtype)  # (B, H) one gate's block, with a mask per gate
     for t in range(T - 1, -1, -1):
@@ -162,21 +160,24 @@ def _backward_after(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel, kern
                     dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
         h_prev = h0 if t == 0 else hs[t - 1]
         gate, rec_h, da, drec_t = gates[t], recurrent_hs[t], dxw[t], drec[t]
+        # One output stream per inner loop, so that each vectorises (see lstm._forward_loop).
         for b in range(B):
-            for j in range(H):
+            for j in range(H):  # h = z * h_prev + (1 - z) * hh; hh = tanh(a_h)
+                da_h[b, j] = dh[b, j] * (one - gate[b, j]) * (one - gate[b, 2 * H + j] * gate[b, 2 * H + j])
+            for j in range(H):  # dz = dh (h_prev - hh); sigmoid' = z (1 - z)
                 z = gate[b, j]
+                da[b, j] = dh[b, j] * (h_prev[b, j] - gate[b, 2 * H + j]) * z * (one - z)
+            for j in range(H):  # a_h = xh + r * rec_h: dr = da_h rec_h
                 r = gate[b, H + j]
-                hh = gate[b, 2 * H + j]
-                dz = dh[b, j] * (h_prev[b, j] - hh)  # h = z * h_prev + (1 - z) * hh
-                da_h = dh[b, j] * (one - z) * (one - hh * hh)  # hh = tanh(a_h)
-                dr = da_h * rec_h[b, j]  # a_h = xh + r * rec_h
-                dh[b, j] = dh[b, j] * z
-                da[b, j] = dz * z * (one - z)
-                da[b, H + j] = dr * r * (one - r)
-                da[b, 2 * H + j] = da_h
+                da[b, H + j] = da_h[b, j] * rec_h[b, j] * r * (one - r)
+            for j in range(H):
+                da[b, 2 * H + j] = da_h[b, j]
+            for j in range(2 * H):  # rec_z, rec_r enter as xz, xr do
                 drec_t[b, j] = da[b, j]
-                drec_t[b, H + j] = da[b, H + j]
-                drec_t[b, 2 * H + j] = da_h * r
+            for j in range(H):  # rec_h enters times r
+                drec_t[b, 2 * H + j] = da_h[b, j] * gate[b, H + j]
+            for j in range(H):  # h = z * h_prev + ...: the direct path
+                dh[b, j] = dh[b, j] * gate[b, j]
         # dh_{t-1} += (drec @ U^T) * m, per gate block with a mask per gate
         if masks.shape[0] <= 1:
             _masked_product_backward(drec_t, masks, 0, recurrent_kernel.T, dh_rec, dh)
@@ -195,10 +196,12 @@ def _backward_before(dhs, dh, h0, hs, gates, kernel_zr, kernel_blocks, masks, dx
     H = H3 // 3
     M = masks.shape[0]
     one = dxw.dtype.type(1)
+    mask_h = np.ones((B, H), dxw.dtype) if M == 0 else masks[0 if M == 1 else 2]  # as in _forward_before
     dz = np.empty((B, H), dxw.dtype)  # (B, H) dL/dz
-    da_gate = np.empty((B, H), dxw.dtype)  # (B, H) da_h, then da_z or da_r with a mask per gate
-    da_zr = np.empty((B, 2 * H), dxw.dtype)  # (B, 2H) [da_z, da_r]
+    da_h = np.empty((B, H), dxw.dtype)  # (B, H) dL/da_h
     drh = np.empty((B, H), dxw.dtype)  # (B, H) dL/d(r * h_prev * m_h)
+    da_zr = np.empty((B, 2 * H), dxw.dtype)  # (B, 2H) [da_z, da_r]
+    da_gate = np.empty((B, H), dxw.dtype)  # (B, H) da_z or da_r, with a mask per gate
     dh_rec = np.empty((B, H), dxw.dtype)  # (B, H) scratch for da @ U^T
     for t in range(T - 1, -1, -1):
         if dhs.shape[0]:
@@ -207,26 +210,28 @@ def _backward_before(dhs, dh, h0, hs, gates, kernel_zr, kernel_blocks, masks, dx
                     dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
         h_prev = h0 if t == 0 else hs[t - 1]
         gate, da = gates[t], dxw[t]
+        # One output stream per inner loop, so that each vectorises (see lstm._forward_loop).
         for b in range(B):
+            for j in range(H):  # h = z * h_prev + (1 - z) * hh
+                dz[b, j] = dh[b, j] * (h_prev[b, j] - gate[b, 2 * H + j])
+            for j in range(H):  # hh = tanh(a_h)
+                da_h[b, j] = dh[b, j] * (one - gate[b, j]) * (one - gate[b, 2 * H + j] * gate[b, 2 * H + j])
             for j in range(H):
-                z = gate[b, j]
-                hh = gate[b, 2 * H + j]
-                dz[b, j] = dh[b, j] * (h_prev[b, j] - hh)  # h = z * h_prev + (1 - z) * hh
-                da_gate[b, j] = dh[b, j] * (one - z) * (one - hh * hh)  # hh = tanh(a_h)
-                da[b, 2 * H + j] = da_gate[b, j]
-                dh[b, j] = dh[b, j] * z
-        np.dot(da_gate, kernel_blocks[2].T, drh)  # a_h = xh + (r * h_prev * m_h) @ U_h
+                da[b, 2 * H + j] = da_h[b, j]
+            for j in range(H):  # the direct path
+                dh[b, j] = dh[b, j] * gate[b, j]
+        np.dot(da_h, kernel_blocks[2].T, drh)  # a_h = xh + (r * h_prev * m_h) @ U_h
         for b in range(B):
-            for j in range(H):
-                m_h = one if M == 0 else masks[0 if M == 1 else 2, b, j]
+            for j in range(H):  # sigmoid' = z (1 - z)
                 z = gate[b, j]
+                da_zr[b, j] = dz[b, j] * z * (one - z)
+            for j in range(H):  # dr = drh h_prev m_h
                 r = gate[b, H + j]
-                dr = drh[b, j] * h_prev[b, j] * m_h
-                dh[b, j] += drh[b, j] * r * m_h
-                da[b, j] = dz[b, j] * z * (one - z)
-                da[b, H + j] = dr * r * (one - r)
-                da_zr[b, j] = da[b, j]
-                da_zr[b, H + j] = da[b, H + j]
+                da_zr[b, H + j] = drh[b, j] * h_prev[b, j] * mask_h[b, j] * r * (one - r)
+            for j in range(2 * H):
+                da[b, j] = da_zr[b, j]
+            for j in range(H):  # d(h_prev) through r * h_prev * m_h
+                dh[b, j] += drh[b, j] * gate[b, H + j] * mask_h[b, j]
         # dh_{t-1} += (da_zr @ [U_z U_r]^T) * m, per gate block with a mask per gate
         if M <= 1:
             _masked_product_backward(da_zr, masks, 0, kernel_zr.T, dh_rec, dh)

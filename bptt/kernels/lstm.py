@@ -68,6 +68,8 @@ def _forward_loop(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, ta
                 for b in range(B):
                     for j in range(H):
                         a[b, g * H + j] = a_gate[b, j]
+        # One output stream per inner loop: LLVM then vectorises each (with several streams it
+        # cannot rule out aliasing between them and falls back to scalar code).
         x, gate, h, c, tanh_c = xw[t], gates[t], hs[t], cs[t], tanh_cs[t]
         for b in range(B):
             for j in range(2 * H):  # i, f
@@ -76,9 +78,11 @@ def _forward_loop(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, ta
                 gate[b, j] = tanh(x[b, j] + a[b, j])
             for j in range(3 * H, 4 * H):  # o
                 gate[b, j] = sigmoid(x[b, j] + a[b, j])
-            for j in range(H):
+            for j in range(H):  # c = f * c_prev + i * g
                 c[b, j] = gate[b, H + j] * c_prev[b, j] + gate[b, j] * gate[b, 2 * H + j]
+            for j in range(H):
                 tanh_c[b, j] = tanh(c[b, j])
+            for j in range(H):  # h = o * tanh(c)
                 h[b, j] = gate[b, 3 * H + j] * tanh_c[b, j]
 
 
@@ -92,6 +96,7 @@ def _backward_loop(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel, kernel
     recurrent_kernel_t = recurrent_kernel.T  # (4H, H), a transposed view: BLAS reads it as is
     dh_prev = np.empty((B, H), dxw.dtype)  # (B, H) da @ U^T
     da_gate = np.empty((B, H), dxw.dtype)  # (B, H) one gate's block, with a mask per gate
+    dc_t = np.empty((B, H), dxw.dtype)  # (B, H) dL/dc_t, all paths
     for t in range(T - 1, -1, -1):
         if dhs.shape[0]:
             for b in range(B):
@@ -99,19 +104,24 @@ def _backward_loop(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel, kernel
                     dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
         c_prev = c0 if t == 0 else cs[t - 1]
         gate, tanh_c, da = gates[t], tanh_cs[t], dxw[t]
+        # One output stream per inner loop, so that each vectorises (see _forward_loop).
         for b in range(B):
-            for j in range(H):
+            for j in range(H):  # h = o * tanh(c); tanh' = 1 - tanh^2
+                dc_t[b, j] = dc[b, j] + dh[b, j] * gate[b, 3 * H + j] * (one - tanh_c[b, j] * tanh_c[b, j])
+            for j in range(H):  # c = f * c_prev + i * g: di = dc g; sigmoid' = i (1 - i)
                 i = gate[b, j]
+                da[b, j] = dc_t[b, j] * gate[b, 2 * H + j] * i * (one - i)
+            for j in range(H):  # df = dc c_prev
                 f = gate[b, H + j]
+                da[b, H + j] = dc_t[b, j] * c_prev[b, j] * f * (one - f)
+            for j in range(H):  # dg = dc i; tanh' = 1 - g^2
                 g = gate[b, 2 * H + j]
+                da[b, 2 * H + j] = dc_t[b, j] * gate[b, j] * (one - g * g)
+            for j in range(H):  # do = dh tanh(c)
                 o = gate[b, 3 * H + j]
-                do = dh[b, j] * tanh_c[b, j]  # h = o * tanh(c)
-                dcj = dc[b, j] + dh[b, j] * o * (one - tanh_c[b, j] * tanh_c[b, j])
-                dc[b, j] = dcj * f  # c = f * c_prev + i * g
-                da[b, j] = dcj * g * i * (one - i)  # sigmoid' = y (1 - y)
-                da[b, H + j] = dcj * c_prev[b, j] * f * (one - f)
-                da[b, 2 * H + j] = dcj * i * (one - g * g)  # tanh' = 1 - y^2
-                da[b, 3 * H + j] = do * o * (one - o)
+                da[b, 3 * H + j] = dh[b, j] * tanh_c[b, j] * o * (one - o)
+            for j in range(H):  # dc_prev = dc f
+                dc[b, j] = dc_t[b, j] * gate[b, H + j]
         # dh_{t-1} = (da @ U^T) * m, per gate block with a mask per gate
         if M == 0:
             np.dot(da, recurrent_kernel_t, dh)
