@@ -24,6 +24,7 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests
+	BPTT_KERNELS=reference $(PY) -m pytest -q tests/layers tests/test_models.py tests/test_saving.py tests/test_end_to_end.py
 
 bench: $(VENV)/.installed-test
 	$(PIP) install -q -e ".[bench]"

@@ -75,10 +75,11 @@ class ProgbarLogger(Callback):
         self.progbar = Progbar(self.params["steps"], verbose=self.verbose)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.progbar.update(batch + 1, logs)
+        self.progbar.update(batch + 1, logs, finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
-        self.progbar.update(self.params["steps"], logs)
+        # The epoch's line ends here, with the validation values when there are any.
+        self.progbar.update(self.params["steps"], logs, finalize=True)
 
 
 class _Monitor(Callback):

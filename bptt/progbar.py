@@ -65,12 +65,13 @@ class Progbar:
                     f"\x1b[37m{'━' * (self.width - done)}\x1b[0m"), 8 + 18
         return f"{count} {'━' * done}{'─' * (self.width - done)}", 0
 
-    def update(self, current, logs=None):
-        """Show step `current` of `target` with the running values in `logs`."""
+    def update(self, current, logs=None, finalize=None):
+        """Show step `current` of `target` with the running values in `logs`; `finalize` ends
+        the line (by default when current reaches target)."""
         logs = logs or {}
         now = time.perf_counter()
         per_step = self._per_step(current, now)
-        final = current >= self.target
+        final = current >= self.target if finalize is None else finalize
         metrics = "".join(f" - {k}: {format_value(v)}" for k, v in logs.items())
         if self.verbose == 2:
             if final:

@@ -29,6 +29,7 @@ bptt/kernels/__pycache__/*.nb[ic] (or set NUMBA_CACHE_DIR elsewhere).
 import contextlib
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import types
@@ -148,6 +149,44 @@ def blas_threads(n):
 
 
 KERNEL_BLAS_THREADS = 1  # threads of SciPy's BLAS while a kernel's time loop runs
+
+
+# --- batch rows across threads ---------------------------------------------------------------
+
+KERNEL_THREADS = min(2, os.cpu_count() or 1)  # threads that share the batch rows of a time loop
+MIN_ROWS_PER_THREAD = 8  # below this a thread's GEMMs are too thin to pay for the hand-off
+
+_POOL = None  # (pid, ThreadPoolExecutor): the helper threads, made on first use, per process
+
+
+def _pool():
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():  # a forked child inherits no live threads
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=max(1, KERNEL_THREADS - 1),
+                                                 thread_name_prefix="bptt-kernel"))
+    return _POOL[1]
+
+
+def run_rows(loop, B, *args):
+    """loop(*args, b0, b1) for consecutive row ranges [b0, b1) that cover the batch [0, B).
+
+    The rows of a batch never meet in a recurrent cell (only the weights are shared, and their
+    gradient is reduced after the loop), so each range runs its whole time loop on its own
+    thread: the compiled loops are nogil, so on two cores two halves take about half the time.
+    The calling thread runs the first range; helper threads the others.
+    """
+    chunks = max(1, min(KERNEL_THREADS, B // MIN_ROWS_PER_THREAD))
+    bounds = [B * i // chunks for i in range(chunks + 1)]
+    with blas_threads(KERNEL_BLAS_THREADS):
+        if chunks == 1:
+            loop(*args, 0, B)
+            return
+        futures = [_pool().submit(loop, *args, bounds[i], bounds[i + 1]) for i in range(1, chunks)]
+        try:
+            loop(*args, bounds[0], bounds[1])
+        finally:
+            for future in futures:
+                future.result()
 
 
 # --- argument handling, outside the compiled loops -------------------------------------------
