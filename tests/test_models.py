@@ -268,3 +268,27 @@ def test_early_stopping_restores_best_weights(rng):
     best_loss, best_weights = min(record.weights, key=lambda item: item[0])
     for a, b in zip(best_weights, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_validation_data_and_per_word_tagging_match_torch(float64, rng):
+    """TimeDistributed(Dense(softmax)) with sparse_categorical_crossentropy: one label per word.
+    The loss is the mean over every (review, word) of -log p[label], as PyTorch computes it."""
+    model = models.Sequential([
+        layers.Embedding(12, 4),
+        layers.Bidirectional(layers.GRU(3, return_sequences=True)),
+        layers.TimeDistributed(layers.Dense(3, activation="softmax")),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x = rng.integers(0, 12, size=(10, 6))
+    tags = x % 3
+    y_pred = model.predict(x, verbose=0)
+    assert y_pred.shape == (10, 6, 3)
+    expected = torch.nn.functional.nll_loss(
+        torch.log(torch.tensor(y_pred)).reshape(-1, 3), torch.tensor(tags).reshape(-1))
+    loss, accuracy = model.evaluate(x, tags, verbose=0)
+    assert loss == pytest.approx(expected.item(), rel=1e-10)
+    assert accuracy == pytest.approx(np.mean(y_pred.argmax(-1) == tags))
+    history = model.fit(x[:8], tags[:8], epochs=2, batch_size=4, verbose=0,
+                        validation_data=(x[8:], tags[8:]))
+    assert history.history["val_loss"][-1] == pytest.approx(
+        model.evaluate(x[8:], tags[8:], verbose=0)[0], rel=1e-10)
