@@ -100,9 +100,12 @@ INITIALIZERS = {
 
 
 def get(identifier):
-    """An initializer from its Keras name, or a callable (shape, dtype, rng) -> array as is."""
+    """An initializer from its Keras name, or a user's callable. As in Keras, a callable is
+    called as fn(shape, dtype=dtype); bptt's own initializers also receive the generator."""
     if callable(identifier):
-        return identifier
+        if identifier in INITIALIZERS.values():
+            return identifier
+        return lambda shape, dtype, rng: np.asarray(identifier(shape, dtype=dtype), dtype=dtype)
     if identifier not in INITIALIZERS:
         raise ValueError(
             f"Unknown initializer {identifier!r}; expected one of {sorted(INITIALIZERS)} "

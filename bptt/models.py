@@ -207,6 +207,7 @@ class Sequential:
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         self._require_compiled("fit")
+        _refuse_steps(steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         if y is None:
             raise ValueError("fit needs targets: model.fit(x, y, ...).")
         x, y, sample_weight = self._prepare(x, y, sample_weight, "fit")
@@ -280,6 +281,7 @@ class Sequential:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         self._require_compiled("evaluate")
+        _refuse_steps(steps=steps)
         if y is None:
             raise ValueError("evaluate needs targets: model.evaluate(x, y).")
         x, y, sample_weight = self._prepare(x, y, sample_weight, "evaluate")
@@ -294,6 +296,7 @@ class Sequential:
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        _refuse_steps(steps=steps)
         x, _, _ = self._prepare(x, what="predict")
         batch_size = batch_size or 32
         verbose = 1 if verbose == "auto" else verbose
@@ -401,6 +404,15 @@ class Sequential:
         from bptt import saving
 
         saving.load_weights(self, filepath)
+
+
+def _refuse_steps(**steps):
+    for name, value in steps.items():
+        if value is not None:
+            raise NotImplementedError(
+                f"{name}={value!r} is not supported: bptt runs over whole arrays. Slice the "
+                "arrays instead (e.g. x[:steps * batch_size])."
+            )
 
 
 def load_model(filepath, compile=True):
