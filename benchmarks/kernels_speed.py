@@ -5,12 +5,12 @@
 Prints, for the tutorial's LSTM(64) on 128-wide embeddings and LSTM(32) on top of it, T = 50,
 batch 32 and 128:
   1. forward + backward of the whole sequence, reference (bptt.ops.lstm) vs fused
-     (bptt.kernels.lstm), and the ratio;
+     (bptt.kernels.lstm) on one thread and with the batch rows split over two, and the ratio;
   2. the per-step recurrent GEMM (B, H) @ (H, 4H) as the fused loop runs it (numba's np.dot on
      SciPy's BLAS) at 1 and 2 BLAS threads, and NumPy's matmul on the same sizes, in GFLOP/s;
-  3. the BLAS thread choice: fused forward + backward inside a training step (NumPy GEMMs for
-     x @ kernel before and for dx, dkernel after, as the layer does them), with SciPy's BLAS at
-     1 thread (bptt's choice) vs 2 threads while the kernel runs;
+  3. the thread choices: fused forward + backward inside a training step (NumPy GEMMs for
+     x @ kernel before and for dx, dkernel after, as the layer does them), with the batch rows
+     on 1 or 2 threads and SciPy's BLAS at 1 or 2 threads while the kernel runs;
   4. first-run compile cost per cell and dtype (a fresh NUMBA_CACHE_DIR, in a subprocess), and
      the cost of loading the cached kernels in a new process.
 
@@ -59,11 +59,26 @@ def lstm_inputs(rng, B, D, H, dtype=np.float32):
     return x, kernel, recurrent_kernel, xw, h0, dhs
 
 
+def configured(fn, threads, blas_threads=1):
+    """fn run with the kernels' batch rows on `threads` threads and SciPy's BLAS at blas_threads."""
+    from bptt.kernels import _common
+
+    def run():
+        saved = _common.KERNEL_THREADS, _common.KERNEL_BLAS_THREADS
+        _common.KERNEL_THREADS, _common.KERNEL_BLAS_THREADS = threads, blas_threads
+        try:
+            return fn()
+        finally:
+            _common.KERNEL_THREADS, _common.KERNEL_BLAS_THREADS = saved
+    return run
+
+
 def sequence_speed(repeats):
     from bptt.kernels import lstm as fused
     from bptt.ops import lstm as reference
 
-    print("1. LSTM forward + backward of the whole sequence, float32, T = 50")
+    print("1. LSTM forward + backward of the whole sequence, float32, T = 50;"
+          " fused on 1 thread, and with the batch rows split over 2")
     rng = np.random.default_rng(0)
     for B in BATCHES:
         for D, H in LAYERS:
@@ -78,11 +93,15 @@ def sequence_speed(repeats):
             def forward():
                 fused.lstm_forward(xw, U, h0, h0)
 
-            t = timings({"reference": run(reference), "fused": run(fused), "fused forward": forward},
-                        max(3, repeats // 4))
-            t.update(timings({"fused": run(fused), "fused forward": forward}, repeats))
-            print(f"  B={B:3d} H={H:2d}: reference {fmt(t['reference'])}  fused {fmt(t['fused'])}"
-                  f"  (forward {t['fused forward'][0]:.3f})  x{t['reference'][0] / t['fused'][0]:.1f}")
+            t = timings({"reference": run(reference), "fused 1": configured(run(fused), 1),
+                         "fused 2": configured(run(fused), 2)}, max(3, repeats // 4))
+            t.update(timings({"fused 1": configured(run(fused), 1), "fused 2": configured(run(fused), 2),
+                              "forward 1": configured(forward, 1), "forward 2": configured(forward, 2)},
+                             repeats))
+            print(f"  B={B:3d} H={H:2d}: reference {fmt(t['reference'])}")
+            for n in (1, 2):
+                print(f"  {'':9s} fused, {n} thread{'s' if n > 1 else ' '}  {fmt(t[f'fused {n}'])}"
+                      f"  forward {t[f'forward {n}'][0]:.3f}  x{t['reference'][0] / t[f'fused {n}'][0]:.1f}")
 
 
 def gemm_speed(repeats):
@@ -121,36 +140,34 @@ def gemm_speed(repeats):
 
 
 def thread_choice(repeats):
-    from bptt.kernels import _common
     from bptt.kernels import lstm as fused
 
-    print("3. fused LSTM forward + backward inside a training step, SciPy BLAS threads while it runs")
+    print("3. fused LSTM forward + backward inside a training step (NumPy GEMMs for x @ kernel")
+    print("   before, dx and dkernel after, as the layer does): kernel threads x SciPy BLAS threads")
     rng = np.random.default_rng(0)
+    configs = {"1 x 1": (1, 1), "1 x 2": (1, 2), "2 x 1": (2, 1)}
     for B in BATCHES:
         D, H = LAYERS[0]
         x, kernel, U, _, h0, dhs = lstm_inputs(rng, B, D, H)
         x2 = x.reshape(T * B, D)
+        kernel_times = {name: [] for name in configs}
 
-        def step_with(n):
+        def step(name):
             def run():
-                fused.KERNEL_BLAS_THREADS = n  # the module reads its own binding
                 xw = (x2 @ kernel).reshape(T, B, 4 * H)  # NumPy's pool, as the layer does it
                 start = time.perf_counter()
                 _, _, cache = fused.lstm_forward(xw, U, h0, h0)
                 dxw, _, _, _ = fused.lstm_backward(dhs, None, None, cache)
-                kernel_times[n].append(time.perf_counter() - start)
+                kernel_times[name].append(time.perf_counter() - start)
                 dxw2 = dxw.reshape(T * B, 4 * H)
                 x2.T @ dxw2, dxw2 @ kernel.T  # dkernel, dx on NumPy's pool
-            return run
+            return configured(run, *configs[name])
 
-        kernel_times = {1: [], 2: []}
-        try:
-            t = timings({"1 thread": step_with(1), "2 threads": step_with(2)}, repeats)
-        finally:
-            fused.KERNEL_BLAS_THREADS = _common.KERNEL_BLAS_THREADS
-        k = {n: (1e3 * min(v), 1e3 * float(np.median(v))) for n, v in kernel_times.items()}
-        print(f"  B={B:3d} H={H}: kernels, 1 thread {fmt(k[1])}  2 threads {fmt(k[2])}")
-        print(f"  {'':9s} whole step, 1 thread {fmt(t['1 thread'])}  2 threads {fmt(t['2 threads'])}")
+        t = timings({name: step(name) for name in configs}, repeats)
+        for name in configs:
+            v = kernel_times[name][1:]
+            k = (1e3 * min(v), 1e3 * float(np.median(v)))
+            print(f"  B={B:3d} H={H} {name}: kernels {fmt(k)}   whole step {fmt(t[name])}")
 
 
 COMPILE_SCRIPT = r"""

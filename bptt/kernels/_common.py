@@ -1,5 +1,6 @@
-"""Shared pieces of the fused kernels: element-wise activations, the BLAS thread limit, and the
-helpers every cell uses outside its compiled time loop.
+"""Shared pieces of the fused kernels: element-wise activations, the BLAS thread limit, the
+runner that hands batch rows to the compiled loops, and the helpers every cell uses outside
+its compiled time loop.
 
 Letters: T time, B batch, H units, G gate blocks (1 SimpleRNN, 4 LSTM, 3 GRU).
 
@@ -9,8 +10,8 @@ Activations inside the compiled loops (`tanh`, `sigmoid`) are overloaded on the 
              kernels equal the reference to ~1e-15 (the gradient checks run in float64).
     float32: a rational approximation of tanh (Eigen's `generic_fast_tanh_float`, a degree-13 /
              degree-6 odd/even polynomial pair on x clamped to +-7.9053), with
-             sigmoid(x) = 0.5 + 0.5 tanh(x / 2). Max abs error 3.4e-7 for tanh and 2.3e-7 for
-             sigmoid (float32 itself resolves 6e-8 near 1), |tanh| <= 1 exactly, and it has no
+             sigmoid(x) = 0.5 + 0.5 tanh(x / 2). Max abs error 2.7e-7 for tanh and 1.7e-7 for
+             sigmoid as compiled (float32 itself resolves 6e-8 near 1), |tanh| <= 1, and it has no
              branch, so LLVM vectorises the gate loops (math.tanh is ~15 ns an element, this is
              well under 1 ns). Every float32 constant is np.float32 so nothing widens to float64.
 
@@ -20,7 +21,15 @@ owns a pool of one thread per core. The per-step GEMMs are small ((B, H) @ (H, G
 32 x 64 x 256); `blas_threads(1)` pins SciPy's pool to one thread while a kernel runs and
 restores it after, so its spinning workers never compete with NumPy's pool (which keeps both
 cores for the big one-off GEMMs: x @ kernel in the layer, drecurrent_kernel after the loop here).
-See benchmarks/kernels_speed.py for the measurement behind the choice of one thread.
+See benchmarks/kernels_speed.py for the measurement behind the choice of one thread: on 2
+cores, inside a training step (NumPy's pool busy-waits after the layer's GEMMs), SciPy's pool at
+2 threads was no faster at B=32 and 1.4x slower at B=128 (best of 30; 7x at the median).
+
+Loops are written with one output stream per inner loop: with several, LLVM cannot rule out
+aliasing between numba's array arguments and leaves the loop scalar (the LSTM backward's
+element loops ran 1.7x slower so).
+The backward GEMMs take contiguous copies of U^T: OpenBLAS is up to 1.6x faster on them than on
+the transposed view at these sizes.
 
 Numba cache caveat: the kernels are compiled with cache=True; numba invalidates a cached kernel
 when its own file changes, not when this file does. After editing the overloads here, delete
@@ -153,7 +162,12 @@ KERNEL_BLAS_THREADS = 1  # threads of SciPy's BLAS while a kernel's time loop ru
 
 # --- batch rows across threads ---------------------------------------------------------------
 
-KERNEL_THREADS = min(2, os.cpu_count() or 1)  # threads that share the batch rows of a time loop
+# Threads that share the batch rows of a time loop. 1 by default: measured on 2 cores, two
+# halves alone run in 0.55-0.7 of the time of one thread, but inside a training step NumPy's
+# OpenBLAS worker busy-waits on the second core for a while after every NumPy GEMM (x @ kernel,
+# the Dense layer, dkernel), and against it the second half gains nothing or loses up to 15%
+# (benchmarks/kernels_speed.py, section 3). Worth 2 where NumPy's BLAS runs on one thread.
+KERNEL_THREADS = 1
 MIN_ROWS_PER_THREAD = 8  # below this a thread's GEMMs are too thin to pay for the hand-off
 
 _POOL = None  # (pid, ThreadPoolExecutor): the helper threads, made on first use, per process

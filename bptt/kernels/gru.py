@@ -11,7 +11,8 @@ order), m the recurrent mask ([m_z, m_r, m_h] when there is one per gate):
 
 Letters: T time, B batch, H units. Per step, reset_after=True: one (B, H) @ (H, 3H) GEMM each
 way; reset_after=False: two, (B, H) @ (H, 2H) and (B, H) @ (H, H), since U_h meets r * h_{t-1}.
-drecurrent_kernel (and drecurrent_bias) are reduced over all T*B rows after the loop.
+drecurrent_kernel (and drecurrent_bias) are reduced over all T*B rows after the loop. The
+compiled loops take a range of batch rows [b0, b1) (see _common.run_rows).
 
 Supported: activation "tanh" with recurrent_activation "sigmoid" (Keras' defaults), either
 reset_after; anything else runs the reference (see `supports`).
@@ -22,8 +23,8 @@ import numpy as np
 from numba import njit
 
 from bptt.kernels._common import (
-    JIT_OPTIONS, KERNEL_BLAS_THREADS, as_dtype, blas_threads, gate_blocks, mask_blocks,
-    previous_states, recurrent_kernel_grad, sigmoid, tanh,
+    JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, previous_states, recurrent_kernel_grad, run_rows,
+    sigmoid, tanh,
 )
 
 
@@ -44,46 +45,64 @@ class GRUKernelCache(NamedTuple):
 
 
 @njit(**JIT_OPTIONS)
-def _masked_product(h_prev, masks, g, kernel, hm, out):
-    """out = (h_prev * m_g) @ kernel: m_g = masks[g], masks[0] when shared, 1 when no mask."""
+def _masked_product(h_prev, masks, g, kernel, hm, out, b0, b1):
+    """out = (h_prev[b0:b1] * m_g) @ kernel: m_g = masks[g], masks[0] when shared, 1 without."""
     M = masks.shape[0]
     if M == 0:
-        np.dot(h_prev, kernel, out)
+        np.dot(h_prev[b0:b1], kernel, out)
         return
-    k = 0 if M == 1 else g
-    B, H = h_prev.shape
-    for b in range(B):
-        for j in range(H):
-            hm[b, j] = h_prev[b, j] * masks[k, b, j]
+    m = 0 if M == 1 else g
+    for k in range(b1 - b0):
+        for j in range(h_prev.shape[1]):
+            hm[k, j] = h_prev[b0 + k, j] * masks[m, b0 + k, j]
     np.dot(hm, kernel, out)
 
 
 @njit(**JIT_OPTIONS)
-def _forward_after(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, masks, hs, gates, recurrent_hs):
-    """reset_after=True."""
+def _masked_product_backward(da, masks, g, kernel_t, dh_rec, dh, b0, b1):
+    """dh[b0:b1] += (da @ kernel^T) * m_g: the h_{t-1} gradient of `_masked_product`."""
+    np.dot(da, kernel_t, dh_rec)
+    M = masks.shape[0]
+    m = 0 if M <= 1 else g
+    if M == 0:
+        for k in range(b1 - b0):
+            for j in range(dh.shape[1]):
+                dh[b0 + k, j] += dh_rec[k, j]
+    else:
+        for k in range(b1 - b0):
+            for j in range(dh.shape[1]):
+                dh[b0 + k, j] += dh_rec[k, j] * masks[m, b0 + k, j]
+
+
+@njit(**JIT_OPTIONS)
+def _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, masks, hs, gates, recurrent_hs,
+                        b0, b1):
+    """reset_after=True; batch rows b0..b1-1 through all T steps (see _common.run_rows)."""
     T, B, H3 = xw.shape
     H = H3 // 3
-    rec = np.empty((B, 3 * H), xw.dtype)  # (B, 3H) (h_{t-1} * m) @ U
-    rec_gate = np.empty((B, H), xw.dtype)  # (B, H) one gate's block, with a mask per gate
-    hm = np.empty((B, H), xw.dtype)  # (B, H) h_{t-1} * m
+    R = b1 - b0
+    rec = np.empty((R, 3 * H), xw.dtype)  # (R, 3H) (h_{t-1} * m) @ U for these rows
+    rec_gate = np.empty((R, H), xw.dtype)  # (R, H) one gate's block, with a mask per gate
+    hm = np.empty((R, H), xw.dtype)  # (R, H) h_{t-1} * m
     one = xw.dtype.type(1)
     for t in range(T):
         h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
         if masks.shape[0] <= 1:
-            _masked_product(h_prev, masks, 0, recurrent_kernel, hm, rec)
+            _masked_product(h_prev, masks, 0, recurrent_kernel, hm, rec, b0, b1)
         else:
             for g in range(3):
-                _masked_product(h_prev, masks, g, kernel_blocks[g], hm, rec_gate)
-                for b in range(B):
+                _masked_product(h_prev, masks, g, kernel_blocks[g], hm, rec_gate, b0, b1)
+                for k in range(R):
                     for j in range(H):
-                        rec[b, g * H + j] = rec_gate[b, j]
-        # One output stream per inner loop, so that LLVM vectorises each (see lstm._forward_loop).
+                        rec[k, g * H + j] = rec_gate[k, j]
+        # One output stream per inner loop, so that LLVM vectorises each (see lstm._forward_rows).
         x, gate, h, rec_h = xw[t], gates[t], hs[t], recurrent_hs[t]
-        for b in range(B):
+        for k in range(R):
+            b = b0 + k
             for j in range(2 * H):  # z, r
-                gate[b, j] = sigmoid(x[b, j] + (rec[b, j] + recurrent_bias[j]))
+                gate[b, j] = sigmoid(x[b, j] + (rec[k, j] + recurrent_bias[j]))
             for j in range(H):
-                rec_h[b, j] = rec[b, 2 * H + j] + recurrent_bias[2 * H + j]
+                rec_h[b, j] = rec[k, 2 * H + j] + recurrent_bias[2 * H + j]
             for j in range(H):  # hh = tanh(xh + r * rec_h)
                 gate[b, 2 * H + j] = tanh(x[b, 2 * H + j] + gate[b, H + j] * rec_h[b, j])
             for j in range(H):  # h = z * h_prev + (1 - z) * hh
@@ -91,156 +110,153 @@ def _forward_after(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, mask
 
 
 @njit(**JIT_OPTIONS)
-def _forward_before(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, rhs):
-    """reset_after=False. rhs[t] = r_t * h_{t-1} * m_h, the input of U_h, kept for drecurrent_kernel."""
+def _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, rhs, b0, b1):
+    """reset_after=False; batch rows b0..b1-1 through all T steps (see _common.run_rows).
+    rhs[t] = r_t * h_{t-1} * m_h, the input of U_h, kept for drecurrent_kernel."""
     T, B, H3 = xw.shape
     H = H3 // 3
     M = masks.shape[0]
-    rec_zr = np.empty((B, 2 * H), xw.dtype)  # (B, 2H) (h_{t-1} * m) @ [U_z U_r]
-    rec_gate = np.empty((B, H), xw.dtype)  # (B, H) one gate's block: z or r with a mask per gate, or h
-    hm = np.empty((B, H), xw.dtype)  # (B, H) h_{t-1} * m
+    R = b1 - b0
+    rec_zr = np.empty((R, 2 * H), xw.dtype)  # (R, 2H) (h_{t-1} * m) @ [U_z U_r]
+    rec_gate = np.empty((R, H), xw.dtype)  # (R, H) one gate's block: z or r with a mask per gate, or h
+    hm = np.empty((R, H), xw.dtype)  # (R, H) h_{t-1} * m
     # m_h, the mask on U_h's input: ones without a mask (x * 1 is exact), masks[2] with one per gate
     mask_h = np.ones((B, H), xw.dtype) if M == 0 else masks[0 if M == 1 else 2]
     one = xw.dtype.type(1)
     for t in range(T):
         h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
         if M <= 1:
-            _masked_product(h_prev, masks, 0, kernel_zr, hm, rec_zr)
+            _masked_product(h_prev, masks, 0, kernel_zr, hm, rec_zr, b0, b1)
         else:
             for g in range(2):
-                _masked_product(h_prev, masks, g, kernel_blocks[g], hm, rec_gate)
-                for b in range(B):
+                _masked_product(h_prev, masks, g, kernel_blocks[g], hm, rec_gate, b0, b1)
+                for k in range(R):
                     for j in range(H):
-                        rec_zr[b, g * H + j] = rec_gate[b, j]
+                        rec_zr[k, g * H + j] = rec_gate[k, j]
         x, gate, h, rh = xw[t], gates[t], hs[t], rhs[t]
-        for b in range(B):
+        for k in range(R):
+            b = b0 + k
             for j in range(2 * H):  # z, r
-                gate[b, j] = sigmoid(x[b, j] + rec_zr[b, j])
+                gate[b, j] = sigmoid(x[b, j] + rec_zr[k, j])
             for j in range(H):
                 rh[b, j] = gate[b, H + j] * h_prev[b, j] * mask_h[b, j]
-        np.dot(rh, kernel_blocks[2], rec_gate)  # (B, H) (r * h_{t-1} * m_h) @ U_h
-        for b in range(B):
+        np.dot(rh[b0:b1], kernel_blocks[2], rec_gate)  # (R, H) (r * h_{t-1} * m_h) @ U_h
+        for k in range(R):
+            b = b0 + k
             for j in range(H):  # hh = tanh(xh + (r * h_prev * m_h) @ U_h)
-                gate[b, 2 * H + j] = tanh(x[b, 2 * H + j] + rec_gate[b, j])
+                gate[b, 2 * H + j] = tanh(x[b, 2 * H + j] + rec_gate[k, j])
             for j in range(H):  # h = z * h_prev + (1 - z) * hh
                 h[b, j] = gate[b, j] * h_prev[b, j] + (one - gate[b, j]) * gate[b, 2 * H + j]
 
 
 @njit(**JIT_OPTIONS)
-def _masked_product_backward(da, masks, g, kernel_t, dh_rec, dh):
-    """dh += (da @ kernel^T) * m_g: the h_{t-1} gradient of `_masked_product`."""
-    np.dot(da, kernel_t, dh_rec)
-    B, H = dh.shape
-    M = masks.shape[0]
-    k = 0 if M <= 1 else g
-    if M == 0:
-        for b in range(B):
-            for j in range(H):
-                dh[b, j] += dh_rec[b, j]
-    else:
-        for b in range(B):
-            for j in range(H):
-                dh[b, j] += dh_rec[b, j] * masks[k, b, j]
-
-
-@njit(**JIT_OPTIONS)
-def _backward_after(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel, kernel_blocks, masks, dxw, drec):
-    """reset_after=True. dh (B, H) comes in as dL/dh_T and leaves as dL/dh_0.
-    drec[t] (B, 3H) = dL/drec_t: the z and r blocks as dxw[t], the h block times r."""
+def _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_t, kernel_blocks_t, masks, dxw,
+                         drec, b0, b1):
+    """reset_after=True; batch rows b0..b1-1 backwards through all T steps. dh (B, H) comes in
+    as dL/dh_T and leaves as dL/dh_0. drec[t] (B, 3H) = dL/drec_t: the z and r blocks as dxw[t],
+    the h block times r. recurrent_kernel_t (3H, H) and kernel_blocks_t are U^T and its blocks
+    transposed, as contiguous copies (see lstm._backward_rows)."""
     T, B, H3 = dxw.shape
     H = H3 // 3
+    R = b1 - b0
     one = dxw.dtype.type(1)
-    da_h = np.empty((B, H), dxw.dtype)  # (B, H) dL/da_h
-    dh_rec = np.empty((B, H), dxw.dtype)  # (B, H) drec @ U^T
-    drec_gate = np.empty((B, H), dxw.dtype)  # (B, H) one gate's block, with a mask per gate
+    da_h = np.empty((R, H), dxw.dtype)  # (R, H) dL/da_h
+    dh_rec = np.empty((R, H), dxw.dtype)  # (R, H) drec @ U^T
+    drec_gate = np.empty((R, H), dxw.dtype)  # (R, H) one gate's block, with a mask per gate
     for t in range(T - 1, -1, -1):
         if dhs.shape[0]:
-            for b in range(B):
+            for b in range(b0, b1):
                 for j in range(H):
                     dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
         h_prev = h0 if t == 0 else hs[t - 1]
         gate, rec_h, da, drec_t = gates[t], recurrent_hs[t], dxw[t], drec[t]
-        # One output stream per inner loop, so that each vectorises (see lstm._forward_loop).
-        for b in range(B):
+        # One output stream per inner loop, so that each vectorises (see lstm._forward_rows).
+        for k in range(R):
+            b = b0 + k
             for j in range(H):  # h = z * h_prev + (1 - z) * hh; hh = tanh(a_h)
-                da_h[b, j] = dh[b, j] * (one - gate[b, j]) * (one - gate[b, 2 * H + j] * gate[b, 2 * H + j])
+                da_h[k, j] = dh[b, j] * (one - gate[b, j]) * (one - gate[b, 2 * H + j] * gate[b, 2 * H + j])
             for j in range(H):  # dz = dh (h_prev - hh); sigmoid' = z (1 - z)
                 z = gate[b, j]
                 da[b, j] = dh[b, j] * (h_prev[b, j] - gate[b, 2 * H + j]) * z * (one - z)
             for j in range(H):  # a_h = xh + r * rec_h: dr = da_h rec_h
                 r = gate[b, H + j]
-                da[b, H + j] = da_h[b, j] * rec_h[b, j] * r * (one - r)
+                da[b, H + j] = da_h[k, j] * rec_h[b, j] * r * (one - r)
             for j in range(H):
-                da[b, 2 * H + j] = da_h[b, j]
+                da[b, 2 * H + j] = da_h[k, j]
             for j in range(2 * H):  # rec_z, rec_r enter as xz, xr do
                 drec_t[b, j] = da[b, j]
             for j in range(H):  # rec_h enters times r
-                drec_t[b, 2 * H + j] = da_h[b, j] * gate[b, H + j]
+                drec_t[b, 2 * H + j] = da_h[k, j] * gate[b, H + j]
             for j in range(H):  # h = z * h_prev + ...: the direct path
                 dh[b, j] = dh[b, j] * gate[b, j]
         # dh_{t-1} += (drec @ U^T) * m, per gate block with a mask per gate
         if masks.shape[0] <= 1:
-            _masked_product_backward(drec_t, masks, 0, recurrent_kernel.T, dh_rec, dh)
+            _masked_product_backward(drec_t[b0:b1], masks, 0, recurrent_kernel_t, dh_rec, dh, b0, b1)
         else:
             for g in range(3):
-                for b in range(B):
+                for k in range(R):
                     for j in range(H):
-                        drec_gate[b, j] = drec_t[b, g * H + j]
-                _masked_product_backward(drec_gate, masks, g, kernel_blocks[g].T, dh_rec, dh)
+                        drec_gate[k, j] = drec_t[b0 + k, g * H + j]
+                _masked_product_backward(drec_gate, masks, g, kernel_blocks_t[g], dh_rec, dh, b0, b1)
 
 
 @njit(**JIT_OPTIONS)
-def _backward_before(dhs, dh, h0, hs, gates, kernel_zr, kernel_blocks, masks, dxw):
-    """reset_after=False. dh (B, H) comes in as dL/dh_T and leaves as dL/dh_0."""
+def _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, masks, dxw, b0, b1):
+    """reset_after=False; batch rows b0..b1-1 backwards through all T steps. dh (B, H) comes in
+    as dL/dh_T and leaves as dL/dh_0. kernel_zr_t = [U_z U_r]^T (2H, H) and kernel_blocks_t, U's
+    blocks transposed, are contiguous copies (see lstm._backward_rows)."""
     T, B, H3 = dxw.shape
     H = H3 // 3
     M = masks.shape[0]
+    R = b1 - b0
     one = dxw.dtype.type(1)
-    mask_h = np.ones((B, H), dxw.dtype) if M == 0 else masks[0 if M == 1 else 2]  # as in _forward_before
-    dz = np.empty((B, H), dxw.dtype)  # (B, H) dL/dz
-    da_h = np.empty((B, H), dxw.dtype)  # (B, H) dL/da_h
-    drh = np.empty((B, H), dxw.dtype)  # (B, H) dL/d(r * h_prev * m_h)
-    da_zr = np.empty((B, 2 * H), dxw.dtype)  # (B, 2H) [da_z, da_r]
-    da_gate = np.empty((B, H), dxw.dtype)  # (B, H) da_z or da_r, with a mask per gate
-    dh_rec = np.empty((B, H), dxw.dtype)  # (B, H) scratch for da @ U^T
+    mask_h = np.ones((B, H), dxw.dtype) if M == 0 else masks[0 if M == 1 else 2]  # as in the forward
+    dz = np.empty((R, H), dxw.dtype)  # (R, H) dL/dz
+    da_h = np.empty((R, H), dxw.dtype)  # (R, H) dL/da_h
+    drh = np.empty((R, H), dxw.dtype)  # (R, H) dL/d(r * h_prev * m_h)
+    da_zr = np.empty((R, 2 * H), dxw.dtype)  # (R, 2H) [da_z, da_r]
+    da_gate = np.empty((R, H), dxw.dtype)  # (R, H) da_z or da_r, with a mask per gate
+    dh_rec = np.empty((R, H), dxw.dtype)  # (R, H) scratch for da @ U^T
     for t in range(T - 1, -1, -1):
         if dhs.shape[0]:
-            for b in range(B):
+            for b in range(b0, b1):
                 for j in range(H):
                     dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
         h_prev = h0 if t == 0 else hs[t - 1]
         gate, da = gates[t], dxw[t]
-        # One output stream per inner loop, so that each vectorises (see lstm._forward_loop).
-        for b in range(B):
+        # One output stream per inner loop, so that each vectorises (see lstm._forward_rows).
+        for k in range(R):
+            b = b0 + k
             for j in range(H):  # h = z * h_prev + (1 - z) * hh
-                dz[b, j] = dh[b, j] * (h_prev[b, j] - gate[b, 2 * H + j])
+                dz[k, j] = dh[b, j] * (h_prev[b, j] - gate[b, 2 * H + j])
             for j in range(H):  # hh = tanh(a_h)
-                da_h[b, j] = dh[b, j] * (one - gate[b, j]) * (one - gate[b, 2 * H + j] * gate[b, 2 * H + j])
+                da_h[k, j] = dh[b, j] * (one - gate[b, j]) * (one - gate[b, 2 * H + j] * gate[b, 2 * H + j])
             for j in range(H):
-                da[b, 2 * H + j] = da_h[b, j]
+                da[b, 2 * H + j] = da_h[k, j]
             for j in range(H):  # the direct path
                 dh[b, j] = dh[b, j] * gate[b, j]
-        np.dot(da_h, kernel_blocks[2].T, drh)  # a_h = xh + (r * h_prev * m_h) @ U_h
-        for b in range(B):
+        np.dot(da_h, kernel_blocks_t[2], drh)  # a_h = xh + (r * h_prev * m_h) @ U_h
+        for k in range(R):
+            b = b0 + k
             for j in range(H):  # sigmoid' = z (1 - z)
                 z = gate[b, j]
-                da_zr[b, j] = dz[b, j] * z * (one - z)
+                da_zr[k, j] = dz[k, j] * z * (one - z)
             for j in range(H):  # dr = drh h_prev m_h
                 r = gate[b, H + j]
-                da_zr[b, H + j] = drh[b, j] * h_prev[b, j] * mask_h[b, j] * r * (one - r)
+                da_zr[k, H + j] = drh[k, j] * h_prev[b, j] * mask_h[b, j] * r * (one - r)
             for j in range(2 * H):
-                da[b, j] = da_zr[b, j]
+                da[b, j] = da_zr[k, j]
             for j in range(H):  # d(h_prev) through r * h_prev * m_h
-                dh[b, j] += drh[b, j] * gate[b, H + j] * mask_h[b, j]
+                dh[b, j] += drh[k, j] * gate[b, H + j] * mask_h[b, j]
         # dh_{t-1} += (da_zr @ [U_z U_r]^T) * m, per gate block with a mask per gate
         if M <= 1:
-            _masked_product_backward(da_zr, masks, 0, kernel_zr.T, dh_rec, dh)
+            _masked_product_backward(da_zr, masks, 0, kernel_zr_t, dh_rec, dh, b0, b1)
         else:
             for g in range(2):
-                for b in range(B):
+                for k in range(R):
                     for j in range(H):
-                        da_gate[b, j] = da_zr[b, g * H + j]
-                _masked_product_backward(da_gate, masks, g, kernel_blocks[g].T, dh_rec, dh)
+                        da_gate[k, j] = da_zr[k, g * H + j]
+                _masked_product_backward(da_gate, masks, g, kernel_blocks_t[g], dh_rec, dh, b0, b1)
 
 
 def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, reset_after=True, activation="tanh",
@@ -258,13 +274,13 @@ def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, reset_after=True, acti
     hs = np.empty((T, B, H), dtype)  # (T, B, H)
     gates = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H)
     recurrent_hs = np.empty((T, B, H), dtype)  # (T, B, H)
-    with blas_threads(KERNEL_BLAS_THREADS):
-        if reset_after:
-            bias = np.zeros(3 * H, dtype) if recurrent_bias is None else as_dtype(recurrent_bias, dtype)
-            _forward_after(xw, recurrent_kernel, kernel_blocks, bias, h0, masks, hs, gates, recurrent_hs)
-        else:
-            kernel_zr = np.ascontiguousarray(recurrent_kernel[:, :2 * H])  # (H, 2H)
-            _forward_before(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, recurrent_hs)
+    if reset_after:
+        bias = np.zeros(3 * H, dtype) if recurrent_bias is None else as_dtype(recurrent_bias, dtype)  # (3H,)
+        run_rows(_forward_after_rows, B, xw, recurrent_kernel, kernel_blocks, bias, h0, masks, hs, gates,
+                 recurrent_hs)
+    else:
+        kernel_zr = np.ascontiguousarray(recurrent_kernel[:, :2 * H])  # (H, 2H)
+        run_rows(_forward_before_rows, B, xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, recurrent_hs)
     cache = GRUKernelCache(h0, hs, gates, recurrent_hs, recurrent_kernel, kernel_blocks, masks,
                            bool(reset_after))
     return hs, hs[-1], cache
@@ -280,18 +296,18 @@ def gru_backward(dhs, dh_last, cache):
     dxw = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H)
     h_prev = previous_states(cache.h0, cache.hs)  # (T, B, H)
     masks = cache.masks
+    kernel_blocks_t = np.ascontiguousarray(cache.kernel_blocks.transpose(0, 2, 1))  # (3, H, H) U_g^T
     if cache.reset_after:
         drec = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H) dL/drec
-        with blas_threads(KERNEL_BLAS_THREADS):
-            _backward_after(dhs, dh, cache.h0, cache.hs, cache.gates, cache.recurrent_hs,
-                            cache.recurrent_kernel, cache.kernel_blocks, masks, dxw, drec)
+        recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (3H, H)
+        run_rows(_backward_after_rows, B, dhs, dh, cache.h0, cache.hs, cache.gates, cache.recurrent_hs,
+                 recurrent_kernel_t, kernel_blocks_t, masks, dxw, drec)
         drecurrent_kernel = recurrent_kernel_grad(h_prev, drec, masks)  # (H, 3H)
         drecurrent_bias = drec.reshape(T * B, 3 * H).sum(axis=0)  # (3H,) rec = ... + recurrent_bias
         return dxw, drecurrent_kernel, drecurrent_bias, dh
-    kernel_zr = np.ascontiguousarray(cache.recurrent_kernel[:, :2 * H])  # (H, 2H)
-    with blas_threads(KERNEL_BLAS_THREADS):
-        _backward_before(dhs, dh, cache.h0, cache.hs, cache.gates, kernel_zr, cache.kernel_blocks,
-                         masks, dxw)
+    kernel_zr_t = np.ascontiguousarray(cache.recurrent_kernel[:, :2 * H].T)  # (2H, H) [U_z U_r]^T
+    run_rows(_backward_before_rows, B, dhs, dh, cache.h0, cache.hs, cache.gates, kernel_zr_t,
+             kernel_blocks_t, masks, dxw)
     drecurrent_kernel = np.empty((H, 3 * H), dtype)  # (H, 3H)
     drecurrent_kernel[:, :2 * H] = recurrent_kernel_grad(h_prev, dxw[:, :, :2 * H],
                                                          masks[:2] if len(masks) == 3 else masks)

@@ -6,7 +6,8 @@ recurrent mask:
     h_t = act(xw_t + (h_{t-1} * m) @ U)
 
 Letters: T time, B batch, H units. Per step: one (B, H) @ (H, H) GEMM forward and one backward,
-and one loop over the (B, H) elements. drecurrent_kernel is one GEMM after the loop.
+and one loop over the (B, H) elements. drecurrent_kernel is one GEMM after the loop. The compiled
+loops take a range of batch rows [b0, b1) (see _common.run_rows).
 
 Supported: activation "tanh" or "relu"; anything else runs the reference (see `supports`).
 """
@@ -16,8 +17,7 @@ import numpy as np
 from numba import njit
 
 from bptt.kernels._common import (
-    JIT_OPTIONS, KERNEL_BLAS_THREADS, as_dtype, blas_threads, mask_blocks, previous_states,
-    recurrent_kernel_grad, tanh,
+    JIT_OPTIONS, as_dtype, mask_blocks, previous_states, recurrent_kernel_grad, run_rows, tanh,
 )
 
 _ACTIVATIONS = {"tanh": 0, "relu": 1}  # the activation's code inside the compiled loops
@@ -37,54 +37,58 @@ class SimpleRNNKernelCache(NamedTuple):
 
 
 @njit(**JIT_OPTIONS)
-def _forward_loop(xw, recurrent_kernel, h0, masks, activation, hs):
+def _forward_rows(xw, recurrent_kernel, h0, masks, activation, hs, b0, b1):
+    """Batch rows b0..b1-1 through all T steps (rows never meet: see _common.run_rows)."""
     T, B, H = xw.shape
+    R = b1 - b0
     zero = xw.dtype.type(0)
-    a = np.empty((B, H), xw.dtype)  # (B, H) (h_{t-1} * m) @ U
-    hm = np.empty((B, H), xw.dtype)  # (B, H) h_{t-1} * m
+    a = np.empty((R, H), xw.dtype)  # (R, H) (h_{t-1} * m) @ U for these rows
+    hm = np.empty((R, H), xw.dtype)  # (R, H) h_{t-1} * m
     for t in range(T):
         h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
         if masks.shape[0]:
-            for b in range(B):
+            for k in range(R):
                 for j in range(H):
-                    hm[b, j] = h_prev[b, j] * masks[0, b, j]
+                    hm[k, j] = h_prev[b0 + k, j] * masks[0, b0 + k, j]
             np.dot(hm, recurrent_kernel, a)
         else:
-            np.dot(h_prev, recurrent_kernel, a)
+            np.dot(h_prev[b0:b1], recurrent_kernel, a)
         x, h = xw[t], hs[t]
         if activation == 0:
-            for b in range(B):
+            for k in range(R):
                 for j in range(H):
-                    h[b, j] = tanh(x[b, j] + a[b, j])
+                    h[b0 + k, j] = tanh(x[b0 + k, j] + a[k, j])
         else:
-            for b in range(B):
+            for k in range(R):
                 for j in range(H):
-                    h[b, j] = max(x[b, j] + a[b, j], zero)
+                    h[b0 + k, j] = max(x[b0 + k, j] + a[k, j], zero)
 
 
 @njit(**JIT_OPTIONS)
-def _backward_loop(dhs, dh, hs, recurrent_kernel, masks, activation, dxw):
-    """dh (B, H) comes in as dL/dh_T and leaves as dL/dh_0."""
+def _backward_rows(dhs, dh, hs, recurrent_kernel_t, masks, activation, dxw, b0, b1):
+    """Batch rows b0..b1-1 backwards through all T steps. dh (B, H) comes in as dL/dh_T and
+    leaves as dL/dh_0 (rows b0..b1-1 only). recurrent_kernel_t is U^T as a contiguous copy (see
+    lstm._backward_rows)."""
     T, B, H = dxw.shape
     one, zero = dxw.dtype.type(1), dxw.dtype.type(0)
-    recurrent_kernel_t = recurrent_kernel.T  # (H, H), a transposed view: BLAS reads it as is
+    dh_rows = dh[b0:b1]  # (R, H) a view
     for t in range(T - 1, -1, -1):
         if dhs.shape[0]:
-            for b in range(B):
+            for b in range(b0, b1):
                 for j in range(H):
                     dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
         h, da = hs[t], dxw[t]
         if activation == 0:
-            for b in range(B):
+            for b in range(b0, b1):
                 for j in range(H):
                     da[b, j] = dh[b, j] * (one - h[b, j] * h[b, j])  # tanh' = 1 - h^2
         else:
-            for b in range(B):
+            for b in range(b0, b1):
                 for j in range(H):
                     da[b, j] = dh[b, j] if h[b, j] > zero else zero  # relu' = [h > 0]
-        np.dot(da, recurrent_kernel_t, dh)  # dh_{t-1} = (da @ U^T) * m
+        np.dot(da[b0:b1], recurrent_kernel_t, dh_rows)  # dh_{t-1} = (da @ U^T) * m
         if masks.shape[0]:
-            for b in range(B):
+            for b in range(b0, b1):
                 for j in range(H):
                     dh[b, j] *= masks[0, b, j]
 
@@ -99,8 +103,7 @@ def simple_rnn_forward(xw, recurrent_kernel, h0, activation="tanh", recurrent_ma
     masks = mask_blocks(recurrent_mask, B, H, dtype)  # (M, B, H)
     code = _ACTIVATIONS[activation]
     hs = np.empty((T, B, H), dtype)  # (T, B, H)
-    with blas_threads(KERNEL_BLAS_THREADS):
-        _forward_loop(xw, recurrent_kernel, h0, masks, code, hs)
+    run_rows(_forward_rows, B, xw, recurrent_kernel, h0, masks, code, hs)
     return hs, hs[-1], SimpleRNNKernelCache(h0, hs, recurrent_kernel, masks, code)
 
 
@@ -111,7 +114,7 @@ def simple_rnn_backward(dhs, dh_last, cache):
     dhs = np.empty((0, B, H), dtype) if dhs is None else as_dtype(dhs, dtype)
     dh = np.zeros((B, H), dtype) if dh_last is None else np.array(dh_last, dtype=dtype)  # (B, H) copy
     dxw = np.empty((T, B, H), dtype)  # (T, B, H)
-    with blas_threads(KERNEL_BLAS_THREADS):
-        _backward_loop(dhs, dh, cache.hs, cache.recurrent_kernel, cache.masks, cache.activation, dxw)
+    recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (H, H)
+    run_rows(_backward_rows, B, dhs, dh, cache.hs, recurrent_kernel_t, cache.masks, cache.activation, dxw)
     drecurrent_kernel = recurrent_kernel_grad(previous_states(cache.h0, cache.hs), dxw, cache.masks)  # (H, H)
     return dxw, drecurrent_kernel, dh

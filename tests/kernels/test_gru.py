@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from bptt import backend, kernels
+from bptt.kernels import _common
 from bptt.kernels import gru as fused
 from bptt.ops import gru as reference
 from tests.helpers import assert_close, recurrent_mask
@@ -63,6 +64,16 @@ def test_fused_gru_matches_reference(rng, reset_after, dtype, T, B, H, upstream,
 @pytest.mark.parametrize("mask", MASKS)
 def test_fused_gru_matches_reference_realistic(rng, reset_after, dtype, mask):
     assert_fused_matches_reference(make_inputs(rng, *REALISTIC, dtype, reset_after, "all", mask), reset_after)
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mask", MASKS)
+def test_fused_gru_rows_split_across_threads(rng, monkeypatch, reset_after, dtype, mask):
+    """Rows [0, 2), [2, 4), [4, 7) on three threads: the same as the reference."""
+    monkeypatch.setattr(_common, "KERNEL_THREADS", 3)
+    monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 1)
+    assert_fused_matches_reference(make_inputs(rng, 5, 7, 5, dtype, reset_after, "all", mask), reset_after)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

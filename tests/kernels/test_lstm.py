@@ -60,6 +60,15 @@ def test_fused_lstm_matches_reference_realistic(rng, dtype, mask):
     assert_fused_matches_reference(make_inputs(rng, *REALISTIC, dtype, "all", mask))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mask", MASKS)
+def test_fused_lstm_rows_split_across_threads(rng, monkeypatch, dtype, mask):
+    """Rows [0, 2), [2, 4), [4, 7) on three threads: the same as the reference."""
+    monkeypatch.setattr(_common, "KERNEL_THREADS", 3)
+    monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 1)
+    assert_fused_matches_reference(make_inputs(rng, 5, 7, 5, dtype, "all", mask))
+
+
 def test_fused_lstm_leaves_inputs_and_blas_threads_alone(rng):
     inp = make_inputs(rng, 5, 3, 4, np.float32, "all", "shared")
     before = {k: v.copy() for k, v in inp.items()}

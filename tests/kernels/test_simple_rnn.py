@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from bptt import backend, kernels
+from bptt.kernels import _common
 from bptt.kernels import simple_rnn as fused
 from bptt.ops import simple_rnn as reference
 from tests.helpers import assert_close, recurrent_mask
@@ -57,6 +58,16 @@ def test_fused_simple_rnn_matches_reference(rng, activation, dtype, T, B, H, ups
 @pytest.mark.parametrize("mask", [None, "shared"])
 def test_fused_simple_rnn_matches_reference_realistic(rng, activation, dtype, mask):
     assert_fused_matches_reference(make_inputs(rng, *REALISTIC, dtype, "all", mask), activation)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mask", [None, "shared"])
+def test_fused_simple_rnn_rows_split_across_threads(rng, monkeypatch, activation, dtype, mask):
+    """Rows [0, 2), [2, 4), [4, 7) on three threads: the same as the reference."""
+    monkeypatch.setattr(_common, "KERNEL_THREADS", 3)
+    monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 1)
+    assert_fused_matches_reference(make_inputs(rng, 5, 7, 5, dtype, "all", mask), activation)
 
 
 def test_supports_tanh_and_relu():
