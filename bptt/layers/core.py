@@ -60,7 +60,9 @@ class Dense(Layer):
                 f"Dense '{self.name}' was built for {self.params['kernel'].shape[0]} input features, "
                 f"got input of shape {x.shape}."
             )
-        z = x @ self.params["kernel"]  # (..., U)
+        # One 2-D GEMM over every leading axis (a 3-D matmul would loop over them).
+        z = x.reshape(-1, x.shape[-1]) @ self.params["kernel"]  # (N, U)
+        z = z.reshape(x.shape[:-1] + (self.units,))  # (..., U)
         if self.use_bias:
             z += self.params["bias"]
         y = activations.apply(self.activation, z)
@@ -80,7 +82,7 @@ class Dense(Layer):
         self.grads["kernel"] = x2.T @ dz2
         if self.use_bias:
             self.grads["bias"] = dz2.sum(axis=0)
-        return dz @ self.params["kernel"].T
+        return (dz2 @ self.params["kernel"].T).reshape(x.shape)
 
     def get_config(self):
         return {

@@ -190,32 +190,38 @@ class _Recurrent(Layer):
         return output
 
     def _project(self, x_tm, input_mask):
-        """xw = (x * mask) @ kernel, one GEMM for all steps; per gate block with per-gate masks."""
+        """xw = (x * mask) @ kernel, one 2-D GEMM for all steps; per gate block with per-gate
+        masks (Keras' recurrent_dropout)."""
         kernel = self.params["kernel"]
-        if input_mask is None:
-            return x_tm @ kernel
-        if len(input_mask) == 1:
-            return (x_tm * input_mask[0]) @ kernel
+        steps, batch, features = x_tm.shape
+        if input_mask is None or len(input_mask) == 1:
+            x_in = x_tm if input_mask is None else x_tm * input_mask[0]
+            xw = x_in.reshape(steps * batch, features) @ kernel  # (T*B, G*H)
+            return xw.reshape(steps, batch, -1)
         units = self.units
-        return np.concatenate([(x_tm * mask) @ kernel[:, g * units:(g + 1) * units]
-                               for g, mask in enumerate(input_mask)], axis=-1)
+        blocks = [(x_tm * mask).reshape(steps * batch, features) @ kernel[:, g * units:(g + 1) * units]
+                  for g, mask in enumerate(input_mask)]
+        return np.concatenate(blocks, axis=-1).reshape(steps, batch, -1)
 
     def _project_backward(self, x_tm, input_mask, dxw):
         """(dkernel, dx_tm) for xw = (x * mask) @ kernel."""
         kernel = self.params["kernel"]
         steps, batch, width = dxw.shape
+        features = x_tm.shape[-1]
         dxw2 = dxw.reshape(steps * batch, width)  # (T*B, G*H)
         if input_mask is None or len(input_mask) == 1:
-            mask = 1 if input_mask is None else input_mask[0]
-            x2 = (x_tm * mask).reshape(steps * batch, -1)  # (T*B, D)
-            return x2.T @ dxw2, (dxw @ kernel.T) * mask
+            x_in = x_tm if input_mask is None else x_tm * input_mask[0]
+            dx_tm = (dxw2 @ kernel.T).reshape(steps, batch, features)
+            if input_mask is not None:
+                dx_tm *= input_mask[0]
+            return x_in.reshape(steps * batch, features).T @ dxw2, dx_tm
         units = self.units
         dkernel = np.empty_like(kernel)
         dx_tm = np.zeros_like(x_tm)
         for g, mask in enumerate(input_mask):
             block = slice(g * units, (g + 1) * units)
             dkernel[:, block] = (x_tm * mask).reshape(steps * batch, -1).T @ dxw2[:, block]
-            dx_tm += (dxw[..., block] @ kernel[:, block].T) * mask
+            dx_tm += (dxw2[:, block] @ kernel[:, block].T).reshape(steps, batch, features) * mask
         return dkernel, dx_tm
 
     def backward(self, dy):

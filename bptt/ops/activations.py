@@ -13,12 +13,12 @@ softmax is here too (over the last axis); its backward needs the whole vector, s
 `softmax_backward`.
 """
 import numpy as np
+from scipy.special import expit
 
 
 def sigmoid(a):
-    """Stable for any input: exp is only ever taken of a non-positive number."""
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+    """1 / (1 + exp(-a)), stable for any input (SciPy's expit never overflows), dtype kept."""
+    return expit(a)
 
 
 def hard_sigmoid(a):
