@@ -10,6 +10,7 @@ import torch
 
 from bptt import optimizers
 from tests.helpers import assert_close
+from tests.helpers.optimizers import kernels as kernels_set_to
 
 SHAPES = [(3, 4), (5,), (2, 3, 2)]
 STEPS = 5
@@ -353,3 +354,59 @@ def test_learning_rate_can_be_changed_between_steps():
     optimizer.apply_gradients([(np.ones(1), var)])
     assert np.allclose(var, -0.6)
     assert optimizer.get_config()["learning_rate"] == 0.5
+
+
+# -- Adam(lazy_rows=True): opt-in, not Keras' rule -----------------------------------------------
+def embedding_like_problem(rng, steps=4):
+    """A (12, 3) table whose gradient is non-zero only on a few rows, different each step."""
+    table = rng.standard_normal((12, 3))
+    grads = []
+    for step in range(steps):
+        g = np.zeros((12, 3))
+        g[[step, step + 1, 11]] = rng.standard_normal((3, 3))  # row 11 in every batch
+        grads.append([g])
+    return [table], grads
+
+
+@pytest.mark.parametrize("kernels", ["fused", "reference"])
+def test_default_adam_updates_rows_outside_the_batch_as_keras(rng, kernels):
+    # Keras' Adam is dense: a row absent from the batch still has its m and v decayed and
+    # moves by its m. Default bptt must do the same, on either kernels.
+    params, grads = embedding_like_problem(rng)
+    with kernels_set_to(kernels):
+        ours = run_bptt(optimizers.Adam(0.01), params, grads)
+    assert_all_close(ours, keras_adam(params, grads, 0.01, 0.9, 0.999, 1e-7))
+    assert not np.array_equal(ours[0][0], params[0][0])  # row 0 is only in the first batch
+
+
+@pytest.mark.parametrize("kernels", ["fused", "reference"])
+def test_lazy_rows_leaves_rows_with_zero_gradient_alone(rng, kernels):
+    params, grads = embedding_like_problem(rng)
+    optimizer = optimizers.Adam(0.01, lazy_rows=True)
+    table = params[0].copy()
+    for step, step_grads in enumerate(grads):
+        before = table.copy()
+        state_before = optimizer.get_state([table]) if step else None
+        with kernels_set_to(kernels):
+            optimizer.apply_gradients(zip(step_grads, [table]))
+        untouched = np.setdiff1d(np.arange(12), [step, step + 1, 11])
+        np.testing.assert_array_equal(table[untouched], before[untouched])
+        if state_before is not None:
+            state = optimizer.get_state([table])
+            for key in ("0/momentum", "0/velocity"):
+                np.testing.assert_array_equal(state[key][untouched], state_before[key][untouched])
+    # Row 11, in every batch, got exactly Keras' Adam, with the global step count.
+    expected = keras_adam([params[0][11]], [[g[0][11]] for g in grads], 0.01, 0.9, 0.999, 1e-7)
+    assert_close(table[11], expected[0], "row 11")
+    # Row 1, in batches 0 and 1 only, got two steps and was then left alone.
+    expected = keras_adam([params[0][1]], [[g[0][1]] for g in grads[:2]], 0.01, 0.9, 0.999, 1e-7)
+    assert_close(table[1], expected[0], "row 1")
+
+
+def test_lazy_rows_is_off_by_default_and_only_in_the_config_when_set():
+    assert optimizers.Adam().lazy_rows is False
+    assert "lazy_rows" not in optimizers.Adam().get_config()  # the default config is Keras'
+    config = optimizers.Adam(lazy_rows=True).get_config()
+    assert config["lazy_rows"] is True
+    assert optimizers.Adam.from_config(config).lazy_rows is True
+    assert optimizers.get("adam").lazy_rows is False

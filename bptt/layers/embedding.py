@@ -1,13 +1,23 @@
 """Embedding: token ids (B, T) -> vectors (B, T, D), a row lookup in `embeddings` (V, D).
 
-Backward scatters dy back into the rows that were looked up:
+Backward scatters dy back into the rows that were looked up (bptt.ops.embedding):
     dembeddings[ids[b, t]] += dy[b, t]
+
+With the fused kernels (the default) the gradient is written into one (V, D) buffer the layer
+keeps: each backward clears only the rows the previous one wrote and adds this batch's rows
+(bptt.kernels.embedding), instead of allocating and zeroing V * D floats per step. So
+`grads["embeddings"]` is the same array from step to step, holding the latest backward's
+gradient: copy it to keep it past the next backward, and do not write into it (the next backward
+clears only the rows it knows it wrote). With the reference kernels every backward returns a new
+array.
 """
 import warnings
 
 import numpy as np
 
+from bptt import backend
 from bptt.layers.base import Layer
+from bptt.ops import embedding as reference
 
 
 class Embedding(Layer):
@@ -38,6 +48,8 @@ class Embedding(Layer):
         self.output_dim = int(output_dim)
         self.embeddings_initializer = embeddings_initializer
         self.mask_zero = mask_zero
+        self._dembeddings = None  # (V, D) the fused backward's buffer, zero outside _rows_before
+        self._rows_before = None  # (B, T) a copy of the ids the last fused backward wrote
 
     def build(self, input_shape):
         self.add_weight("embeddings", (self.input_dim, self.output_dim),
@@ -75,13 +87,26 @@ class Embedding(Layer):
     def forward(self, x, training=False):
         ids = self.check_ids(x)
         self.cache = ids
-        return self.params["embeddings"][ids]  # (B, T, D)
+        return reference.embedding_forward(ids, self.params["embeddings"])  # (B, T, D)
 
     def backward(self, dy):
         ids = self.cache
-        dembeddings = np.zeros_like(self.params["embeddings"])
-        np.add.at(dembeddings, ids.reshape(-1), dy.reshape(-1, self.output_dim))
-        self.grads["embeddings"] = dembeddings
+        embeddings = self.params["embeddings"]
+        if backend.get_kernels() != "fused":
+            self._dembeddings = None  # the buffer's rows are no longer tracked
+            self.grads["embeddings"] = reference.embedding_backward(dy, ids, embeddings)
+            return None  # ids have no gradient
+        from bptt.kernels.embedding import embedding_backward_into
+
+        buffer = self._dembeddings
+        if buffer is None or buffer.shape != embeddings.shape or buffer.dtype != embeddings.dtype:
+            buffer = np.zeros_like(embeddings, order="C")
+            self._dembeddings, self._rows_before = buffer, np.empty(0, np.intp)  # nothing to clear
+        # A copy of the ids: the caller may reuse its batch array before the next backward.
+        rows = np.array(ids, dtype=np.intp, order="C")  # (B, T)
+        dy = np.asarray(dy, dtype=embeddings.dtype)  # (B, T, D), any strides
+        self.grads["embeddings"] = embedding_backward_into(buffer, self._rows_before, rows, dy)
+        self._rows_before = rows
         return None  # ids have no gradient
 
     def get_config(self):

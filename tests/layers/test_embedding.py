@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from bptt import layers
+from bptt import backend, layers, models, optimizers
+from bptt.ops import embedding as reference_embedding
 from tests.helpers.layers import check_layer_by_finite_differences, forward_backward
 
 
@@ -57,3 +58,67 @@ def test_bad_ids_name_the_id_and_input_dim():
 def test_mask_zero_is_refused_with_a_reason():
     with pytest.raises(NotImplementedError, match="padding='pre'"):
         layers.Embedding(10, 2, mask_zero=True)
+
+
+# -- the fused backward's reused gradient buffer ---------------------------------------------------
+@pytest.fixture
+def kernels_setting():
+    previous = backend.get_kernels()
+    yield backend.set_kernels
+    backend.set_kernels(previous)
+
+
+def test_fused_backward_gives_each_steps_gradient_in_one_reused_array(floatx, rng, kernels_setting):
+    kernels_setting("fused")
+    layer = layers.Embedding(13, 4)
+    layer.build((None, 5))
+    table = layer.params["embeddings"]
+    ids = np.empty((3, 5), dtype=np.intp)  # one batch array, refilled in place as a loader might
+    arrays = []
+    for step in range(5):
+        ids[...] = rng.integers(0, 13 if step % 2 else 4, size=ids.shape)
+        dy = rng.normal(size=(3, 5, 4)).astype(floatx)
+        layer.forward(ids, training=True)
+        expected = reference_embedding.embedding_backward(dy, ids.astype(np.intp), table)
+        assert layer.backward(dy) is None
+        np.testing.assert_array_equal(layer.grads["embeddings"], expected)
+        arrays.append(layer.grads["embeddings"])
+    assert all(a is arrays[0] for a in arrays)  # no (V, D) allocation per step
+
+
+def test_switching_kernels_between_steps_keeps_the_gradient_exact(rng, kernels_setting):
+    layer = layers.Embedding(9, 3)
+    layer.build((None, 4))
+    for choice in ["fused", "reference", "fused", "fused", "reference", "fused"]:
+        kernels_setting(choice)
+        ids = rng.integers(0, 9, size=(2, 4))
+        dy = rng.normal(size=(2, 4, 3)).astype(np.float32)
+        layer.forward(ids, training=True)
+        layer.backward(dy)
+        expected = reference_embedding.embedding_backward(dy, ids, layer.params["embeddings"])
+        np.testing.assert_array_equal(layer.grads["embeddings"], expected)
+
+
+def test_training_with_fused_kernels_equals_training_with_the_reference(float64, rng,
+                                                                        kernels_setting):
+    # The optimizer reads grads["embeddings"] after every backward: with the reused buffer it
+    # must see exactly that step's gradient. Same model, same batches, each kernel choice.
+    x = rng.integers(0, 30, size=(24, 6))
+    y = rng.integers(0, 2, size=(24, 1)).astype(np.float64)
+    weights = None
+    results = {}
+    for choice in ["reference", "fused"]:
+        kernels_setting(choice)
+        model = models.Sequential([layers.Embedding(30, 4), layers.LSTM(5),
+                                   layers.Dense(1, "sigmoid")])
+        model.build((None, 6))
+        if weights is None:
+            weights = model.get_weights()
+        model.set_weights(weights)
+        model.compile(optimizer=optimizers.Adam(0.05), loss="binary_crossentropy")
+        for start in range(0, 24, 8):
+            model.train_on_batch(x[start:start + 8], y[start:start + 8])
+        results[choice] = model.get_weights()
+    for ours, theirs in zip(results["fused"], results["reference"]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    assert not np.allclose(results["fused"][0], weights[0])  # the embedding did train
