@@ -57,12 +57,17 @@ class Sequential:
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add expects a bptt layer, got {layer!r} "
                             f"({type(layer).__name__}).")
+        declared = not self._layers and self._input_layer is None and layer.declared_input_shape
+        if declared:
+            self._input_layer = InputLayer(batch_shape=layer.declared_input_shape)
         self._layers.append(layer)
         if self._input_layer is not None:
             try:
                 self.build(self._input_layer.input_shape)
             except Exception:
                 self._layers.pop()  # nothing half-changed
+                if declared:
+                    self._input_layer = None
                 raise
 
     def pop(self):

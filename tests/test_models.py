@@ -292,3 +292,11 @@ def test_validation_data_and_per_word_tagging_match_torch(float64, rng):
                         validation_data=(x[8:], tags[8:]))
     assert history.history["val_loss"][-1] == pytest.approx(
         model.evaluate(x[8:], tags[8:], verbose=0)[0], rel=1e-10)
+
+
+def test_input_shape_on_the_first_layer_builds_the_model():
+    """Keras 2's style, still accepted by Keras 3: LSTM(32, input_shape=(10, 4))."""
+    model = models.Sequential([layers.LSTM(3, input_shape=(10, 4)), layers.Dense(1)])
+    assert model.built and model.count_params() == 4 * ((4 + 3) * 3 + 3) + 4
+    with pytest.raises(ValueError, match="return_sequences=True"):
+        models.Sequential([layers.LSTM(3, input_shape=(10, 4)), layers.LSTM(2)])

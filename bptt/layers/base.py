@@ -30,7 +30,8 @@ def unique_name(prefix):
 
 
 class Layer:
-    def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
+    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
+                 batch_input_shape=None, **kwargs):
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__} got unexpected keyword argument(s) {sorted(kwargs)}; "
@@ -44,6 +45,11 @@ class Layer:
         self.cache = None
         self.built = False
         self.input_shape = None
+        # Keras 2's way of declaring the model's input on its first layer, still accepted by
+        # Keras 3's Sequential: LSTM(32, input_shape=(10, 4)).
+        self.declared_input_shape = (
+            (None,) + tuple(input_shape) if input_shape is not None
+            else tuple(batch_input_shape) if batch_input_shape is not None else None)
 
     # -- to be written by each layer -------------------------------------------------------
     def build(self, input_shape):
