@@ -145,7 +145,8 @@ class Sequential:
             return self.loss.value_and_grad_logits(y, self._layers[-1].logits, sample_weight), True
         return self.loss.value_and_grad(y, y_pred, sample_weight), False
 
-    def _backward(self, dout, from_logits):
+    def _backward(self, dout, from_logits, on_layer=None):
+        """Back through the stack; on_layer(layer, dx) sees what each layer passes down."""
         grad = dout
         for index in range(len(self._layers) - 1, -1, -1):
             layer = self._layers[index]
@@ -153,6 +154,8 @@ class Sequential:
                 grad = layer.backward_from_logits(grad)
             else:
                 grad = layer.backward(grad)
+            if on_layer is not None:
+                on_layer(layer, grad)
             if grad is None:
                 break
 
