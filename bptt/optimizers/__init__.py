@@ -1,0 +1,46 @@
+"""Optimizers with Keras 3's update rules, defaults, clipping and weight decay.
+
+    base.py      Optimizer: apply_gradients (clipping, weight decay, iterations), state, config,
+                 and the choice between the NumPy update and the fused kernel
+    sgd.py       SGD, with optional (Nesterov) momentum
+    adam.py      Adam (amsgrad; the opt-in lazy_rows)
+    rmsprop.py   RMSprop (centered, momentum)
+
+Each optimizer's module docstring gives its exact update rule. `get` resolves a name, a config
+dict or an instance, as `keras.optimizers.get`.
+"""
+from bptt.optimizers.adam import Adam
+from bptt.optimizers.base import Optimizer
+from bptt.optimizers.rmsprop import RMSprop
+from bptt.optimizers.sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "get"]
+
+_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, RMSprop)}
+
+
+def get(identifier):
+    """An optimizer from a name ('adam', 'SGD', 'RMSprop': case-insensitive, as Keras),
+    a config dict {'class_name': ..., 'config': {...}}, or an instance (returned as is)."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        return _lookup(identifier)()
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        return _lookup(identifier["class_name"]).from_config(dict(identifier.get("config") or {}))
+    raise ValueError(
+        f"Could not interpret optimizer identifier: {identifier!r}. Pass a name (one of "
+        f"{sorted(_OPTIMIZERS)}), a config dict or an optimizer instance."
+    )
+
+
+def _lookup(name):
+    cls = _OPTIMIZERS.get(str(name).lower())
+    if cls is None:
+        raise ValueError(
+            f"Could not interpret optimizer identifier: {name!r}. Known optimizers: "
+            f"{sorted(_OPTIMIZERS)} (case-insensitive)."
+        )
+    return cls
