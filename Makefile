@@ -26,9 +26,15 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests
 	BPTT_KERNELS=reference $(PY) -m pytest -q tests/layers tests/test_models.py tests/test_saving.py tests/test_end_to_end.py
 
+# Keras joins `make bench` when .venv has it (extras bench-keras, bench-jax) or when
+# KERAS_PYTHON names other venvs' pythons that have it (space-separated);
+# BENCH_ARGS=--quick for a ~1-minute smoke run.
+KERAS_PYTHON ?=
+BENCH_ARGS ?=
+
 bench: $(VENV)/.installed-test
 	$(PIP) install -q -e ".[bench]"
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(foreach p,$(KERAS_PYTHON),--keras-python $(p)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,388 @@
+"""bptt against PyTorch (and Keras) on the tutorial's model: speed, memory, start-up.
+
+    python -m benchmarks.run [--quick] [--keras-python PATH ...] [--no-scaling]
+
+The model: Embedding(20000, 128), LSTM(64, return_sequences=True, dropout=0.2), LSTM(32),
+Dense(1, sigmoid); Adam (Keras' defaults, eps=1e-7 in PyTorch too); binary cross-entropy;
+T = 50; data bptt.datasets.imdb.load_data(num_words=20000, maxlen=50). The parent loads the
+data and draws the initial weights once (bptt, seed 0) into one .npz; every framework's worker
+(benchmarks/workloads/, its own process and environment, see benchmarks/workers.py) reads that
+file, so all train on the same arrays from the same weights, and each asserts 2,621,857
+trainable parameters.
+
+Measured (each repetition: untimed warm-up calls, then N calls timed together; the frameworks
+interleaved repetition by repetition, their order rotated; reported as median (min-max)):
+    training step, batch 32 and 128   ms/step over N consecutive batches of x_train
+    one review, batch 1               ms/call, N reviews of x_test one at a time
+    predict 5,000 reviews             ms for x_test[:5000] at batch_size=1000
+    peak RSS                          VmHWM of a fresh process that imports, builds and trains
+                                      200 steps at batch 32
+    first run                         seconds to import + build + first training step in a fresh
+                                      process; bptt with an empty NUMBA_CACHE_DIR (compiles its
+                                      kernels), then again with that cache warm
+    scaling                           one LSTM layer forward + backward over T x H, see scaling.py
+
+Keras runs when an interpreter has keras and its backend: this one, or those given with
+--keras-python (or $BPTT_BENCH_KERAS_PYTHON, separated by ':'); TensorFlow and JAX each get a
+worker when found. Results: benchmarks/results/<date>.json and latest.json; the markdown table
+is printed at the end. --quick writes only benchmarks/results/latest-quick.json.
+"""
+import argparse
+import datetime
+import hashlib
+import itertools
+import os
+import platform
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a file too
+
+from benchmarks import contention, scaling, workers  # noqa: E402
+from benchmarks.report import (TARGETS, first_run_row, results_table, rss_row,  # noqa: E402
+                               timed_row, write)
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+OUTPUT_CHECK = 256  # reviews predicted from the initial weights to check the models agree
+
+SETTINGS = {
+    "full": {
+        "train_b32": {"batch": 32, "steps": 30, "warmup": 3, "reps": 7},
+        "train_b128": {"batch": 128, "steps": 12, "warmup": 2, "reps": 7},
+        "latency_b1": {"calls": 500, "warmup": 20, "reps": 7},
+        "predict_5k": {"count": 5000, "batch_size": 1000, "warmup": 1, "reps": 5},
+        "peak_rss": {"steps": 200, "batch": 32},
+        "first_run": {"batch": 32, "reps": 2},
+        "scaling": {"t_grid": scaling.T_GRID, "h_grid": scaling.H_GRID, "reps": 3,
+                    "min_seconds": 0.2},
+        "contention": {"threshold": 0.2, "retries": 3, "wait_budget_s": 120.0, "wait_each_s": 15.0},
+    },
+    "quick": {
+        "train_b32": {"batch": 32, "steps": 5, "warmup": 2, "reps": 2},
+        "train_b128": {"batch": 128, "steps": 3, "warmup": 2, "reps": 2},
+        "latency_b1": {"calls": 100, "warmup": 10, "reps": 2},
+        "predict_5k": {"count": 5000, "batch_size": 1000, "warmup": 1, "reps": 1},
+        "peak_rss": {"steps": 20, "batch": 32},
+        "first_run": {"batch": 32, "reps": 1},
+        "scaling": {"t_grid": (25, 100), "h_grid": (32, 128), "reps": 1, "min_seconds": 0.02},
+        "contention": {"threshold": 0.2, "retries": 1, "wait_budget_s": 10.0, "wait_each_s": 5.0},
+    },
+}
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+# --- the machine and the data ------------------------------------------------------------------
+
+def machine():
+    info = {"platform": platform.platform(), "python": platform.python_version(),
+            "nproc": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
+            "loadavg_start": os.getloadavg()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = f.read().splitlines()
+        field = {}
+        for line in lines:
+            key, _, value = line.partition(":")
+            field.setdefault(key.strip(), value.strip())
+        info["cpu"] = field.get("model name", "unknown")
+        info["cpu_family_model_stepping"] = [field.get(k) for k in ("cpu family", "model",
+                                                                     "stepping")]
+        flags = field.get("flags", "").split()
+        info["cpu_flags"] = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16",
+                                         "amx_tile") if f in flags]
+        with open("/proc/meminfo") as f:
+            kib = int(next(line.split()[1] for line in f if line.startswith("MemTotal")))
+        info["memory_gib"] = round(kib / 2 ** 20, 1)
+    except (OSError, StopIteration, ValueError):
+        info.setdefault("cpu", platform.processor() or "unknown")
+    return info
+
+
+def prepare_data(path):
+    """The arrays and initial weights every framework gets, written once to `path`."""
+    import numpy as np
+
+    from bptt import layers, models
+    from bptt.datasets import imdb
+    from bptt.utils import set_random_seed
+
+    (x_train, y_train), (x_test, _) = imdb.load_data(num_words=20000, maxlen=50)
+    set_random_seed(0)
+    model = models.Sequential()  # only to draw Keras-style initial weights
+    model.add(layers.Embedding(input_dim=20000, output_dim=128))
+    model.add(layers.LSTM(64, return_sequences=True, dropout=0.2))
+    model.add(layers.LSTM(32, return_sequences=False))
+    model.add(layers.Dense(1, activation="sigmoid"))
+    model.build((None, 50))
+    arrays = {"x_train": np.ascontiguousarray(x_train, np.int32),
+              "y_train": np.ascontiguousarray(y_train, np.float32),
+              "x_test": np.ascontiguousarray(x_test, np.int32)}
+    arrays.update({f"w{i}": w for i, w in enumerate(model.get_weights())})
+    np.savez(path, **arrays)
+    digest = hashlib.sha256()
+    for key in ("x_train", "y_train", "x_test"):
+        digest.update(arrays[key].tobytes())
+    return {"x_train": list(x_train.shape), "x_test": list(x_test.shape),
+            "dtype_x": "int32", "dtype_y": "float32", "sha256": digest.hexdigest(),
+            "weights": [list(w.shape) for w in model.get_weights()]}
+
+
+# --- the measurements --------------------------------------------------------------------------
+
+def interleaved(pool, cmd, reps, args, errors, referee):
+    """({framework: [ms per rep]}, {framework: [foreign cores per rep]}): each rep asks every
+    framework once, in an order rotated rep by rep."""
+    values, foreign = {name: [] for name in pool}, {name: [] for name in pool}
+    for rep in range(reps):
+        names = list(pool)
+        order = names[rep % len(names):] + names[:rep % len(names)]
+        for name in order:
+            time.sleep(0.05)  # let the previous worker's spinning threads go to sleep
+            worker = pool[name]
+            try:
+                answer, watch = referee.measure(lambda: worker.request(cmd, **args), [worker.pid])
+            except workers.WorkerError as error:
+                errors.setdefault(name, str(error))
+                log(f"  {name} failed, dropped:\n{error}")
+                pool.pop(name).close()
+                values.pop(name)
+                foreign.pop(name)
+                if not pool:
+                    return values, foreign
+                continue
+            values[name].append(answer["ms"])
+            foreign[name].append(watch["foreign_cores"])
+    return values, foreign
+
+
+def first_run(interpreters, data, tmp, env_of, settings, errors, referee):
+    """bptt: cold (an empty NUMBA_CACHE_DIR: it compiles its kernels) then cached (the same
+    directory again); the others: a fresh process. Returns (runs, a warm numba cache dir)."""
+    out, warm_cache = {}, None
+    caches = itertools.count()
+
+    def attempt(name, extra, fresh_cache=False):
+        if fresh_cache:  # every attempt, a retry included, must find the cache empty
+            extra["NUMBA_CACHE_DIR"] = os.path.join(tmp, f"numba-cache-{next(caches)}")
+        return workers.run_once(name, interpreters[name], "coldstart", data,
+                                os.path.join(tmp, f"{name}-coldstart.log"), env_of(name, extra),
+                                "--batch", str(settings["batch"]))
+
+    for _ in range(settings["reps"]):
+        bptt_cache = {}
+        runs = [("bptt", "cold", bptt_cache, True), ("bptt", "cached", bptt_cache, False)]
+        runs += [(name, "fresh process", {}, False) for name in interpreters if name != "bptt"]
+        cold_done = False
+        for name, kind, extra, fresh in runs:
+            if kind == "cached" and not cold_done:
+                continue  # the cold run failed: no cache to reuse
+            try:
+                (result, wall), watch = referee.measure(lambda: attempt(name, extra, fresh))
+            except (workers.WorkerError, OSError) as error:
+                errors.setdefault(f"{name} first run", str(error))
+                log(f"  {name} failed:\n{error}")
+                continue
+            result["wall_from_spawn_s"] = wall
+            result["foreign_cores"] = watch["foreign_cores"]
+            out.setdefault(name, {}).setdefault(kind, []).append(result)
+            cold_done = cold_done or kind == "cold"
+            if kind == "cached":
+                warm_cache = extra["NUMBA_CACHE_DIR"]
+            log(f"  {name:9s} {kind:13s} import {result['import_s']:.2f} s, build "
+                f"{result['build_s']:.2f} s, first step {result['first_step_s']:.2f} s, second "
+                f"{result['second_step_s']:.3f} s; total {result['total_s']:.2f} s")
+    return out, warm_cache
+
+
+def peak_rss(interpreters, data, logs, env_of, settings, numba_cache, errors):
+    out = {}
+    for name in interpreters:
+        extra = {}
+        if name == "bptt" and numba_cache:  # warm: compiled by the first-run measurement
+            extra = {"NUMBA_CACHE_DIR": numba_cache}
+        try:
+            result, wall = workers.run_once(
+                name, interpreters[name], "rss", data, os.path.join(logs, f"{name}-rss.log"),
+                env_of(name, extra), "--steps", str(settings["steps"]),
+                "--batch", str(settings["batch"]))
+        except (workers.WorkerError, OSError) as error:
+            errors.setdefault(f"{name} peak RSS", str(error))
+            log(f"  {name} failed:\n{error}")
+            continue
+        result["wall_s"] = wall
+        out[name] = result
+        log(f"  {name:9s} peak {result['peak_rss_kib'] / 1024:7.1f} MiB (after import and build "
+            f"{result['rss_after_setup_kib'] / 1024:7.1f} MiB)")
+    return out
+
+
+# --- main --------------------------------------------------------------------------------------
+
+def start_workers(interpreters, data, tmp, env_of, report):
+    pool = {}
+    for name, python in interpreters.items():
+        worker = workers.Worker(name, python, data, os.path.join(tmp, f"{name}.log"), env_of(name))
+        try:
+            info = worker.request("setup", data=data)
+            info["outputs"] = worker.request("outputs", count=OUTPUT_CHECK)
+            info["checks"] = worker.request("checks")
+        except workers.WorkerError as error:
+            report["errors"][name] = str(error)
+            log(f"{name}: setup failed, left out:\n{error}")
+            worker.close()
+            continue
+        info["python"] = python
+        report["frameworks"][name] = info
+        pool[name] = worker
+        log(f"  {name:9s} ready in {info['setup_s']:.1f} s: {info['versions']}")
+    return pool
+
+
+def same_function(report, tolerance=1e-4):
+    """Max |p - p_bptt| over x_test[:OUTPUT_CHECK] from the same initial weights, per framework."""
+    frameworks = report["frameworks"]
+    if "bptt" not in frameworks:
+        return {}
+    reference = frameworks["bptt"]["outputs"]
+    check = {}
+    for name, info in frameworks.items():
+        outputs = info.pop("outputs")
+        if name != "bptt":
+            diff = max(abs(a - b) for a, b in zip(outputs, reference))
+            check[name] = {"max_abs_diff_vs_bptt": diff, "same": diff <= tolerance}
+            log(f"  {name:9s} predictions from the same weights: max |p - p_bptt| = {diff:.1e}"
+                + ("" if diff <= tolerance else "  NOT THE SAME FUNCTION"))
+    return {"reviews": OUTPUT_CHECK, "tolerance": tolerance, "frameworks": check}
+
+
+def timed_sections(pool, settings, report, referee):
+    """The four timed rows, every framework interleaved rep by rep."""
+    for key, cmd in (("train_b32", "train"), ("train_b128", "train"),
+                     ("latency_b1", "latency"), ("predict_5k", "predict")):
+        params = dict(settings[key])
+        reps = params.pop("reps")
+        log(f"{key}: {reps} reps of {params}")
+        values, foreign = interleaved(pool, cmd, reps, params, report["errors"], referee)
+        row = timed_row(values, TARGETS[key])
+        for name, value in row["values"].items():
+            value["foreign_cores"] = foreign[name]
+            value["contended_reps"] = sum(f is not None and f > referee.threshold
+                                          for f in foreign[name])
+            log(f"  {name:9s} {value['text']} ms"
+                + (f"  ({value['contended_reps']} reps disturbed)" if value["contended_reps"] else ""))
+        report["results"][key] = row
+    for name, worker in pool.items():
+        try:
+            report["frameworks"][name]["after_runs"] = worker.request("info")
+        except workers.WorkerError as error:
+            report["errors"].setdefault(f"{name} info", str(error))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a ~1-minute smoke run")
+    parser.add_argument("--keras-python", action="append", default=[],
+                        help="an interpreter with keras (+ tensorflow or jax); may repeat")
+    parser.add_argument("--no-keras", action="store_true")
+    parser.add_argument("--no-scaling", action="store_true")
+    parser.add_argument("--keep-openblas-env", action="store_true",
+                        help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the workers")
+    parser.add_argument("--output-dir", default=RESULTS)
+    args = parser.parse_args(argv)
+    settings = SETTINGS["quick" if args.quick else "full"]
+    started, wall_start = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
+
+    keras_pythons = args.keras_python + os.environ.get("BPTT_BENCH_KERAS_PYTHON", "").split(":")
+    interpreters = workers.find_interpreters([] if args.no_keras else keras_pythons)
+    if "torch" not in interpreters:
+        sys.exit("PyTorch is not installed here: pip install -e '.[bench]' (torch==2.13.0).")
+    for python in args.keras_python:
+        if python not in interpreters.values():
+            log(f"warning: {python} has no keras with tensorflow or jax (or another one came first)")
+
+    def env_of(name, extra=None):
+        return workers.environment(name, args.keep_openblas_env, extra)
+
+    referee = contention.Referee(**settings["contention"])
+    report = {"date": started.isoformat(timespec="seconds"), "quick": args.quick,
+              "argv": sys.argv[1:], "machine": machine(), "settings": settings,
+              "environment": {
+                  "set_in_every_worker": workers.MALLOC,
+                  "openblas_vars_before": {v: os.environ.get(v) for v in workers.OPENBLAS_VARS},
+                  "openblas_vars_in_workers": "kept" if args.keep_openblas_env else "unset",
+                  "thread_vars": {v: os.environ.get(v) for v in (
+                      "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                      "NUMBA_NUM_THREADS", "BPTT_KERNELS")}},
+              "interpreters": interpreters, "frameworks": {}, "errors": {}, "results": {}}
+    log(f"# bptt benchmarks ({'quick' if args.quick else 'full'}) on {report['machine'].get('cpu')},"
+        f" {report['machine']['affinity']} cores")
+    log("frameworks: " + ", ".join(f"{n} ({p})" for n, p in interpreters.items()))
+    busy = contention.wait_quiet(settings["contention"]["wait_each_s"])
+    report["machine"]["busy_cores_at_start"] = busy
+    if busy is not None and busy > referee.threshold:
+        log(f"warning: {busy:.2f} cores busy with other programs; disturbed reps are retried")
+
+    with tempfile.TemporaryDirectory(prefix="bptt-bench-") as tmp:
+        data = os.path.join(tmp, "data.npz")
+        report["data"] = prepare_data(data)
+        pool = start_workers(interpreters, data, tmp, env_of, report)
+        report["same_function"] = same_function(report)
+        try:
+            timed_sections(pool, settings, report, referee)
+            for name in [n for n in pool if n not in ("bptt", "torch")]:
+                pool.pop(name).close()  # scaling is bptt against PyTorch only
+            if not args.no_scaling and {"bptt", "torch"} <= set(pool):
+                log("scaling: one LSTM layer forward + backward, interleaved")
+                report["scaling"] = scaling.run({n: pool[n] for n in ("bptt", "torch")}, referee,
+                                                log=log, **settings["scaling"])
+        finally:
+            for worker in pool.values():
+                worker.close()
+
+        log("first run: fresh processes")
+        runs, numba_cache = first_run(interpreters, data, tmp, env_of, settings["first_run"],
+                                       report["errors"], referee)
+        report["first_run"] = runs
+        report["results"]["first_run"] = first_run_row(runs, referee.threshold)
+        log("peak RSS: fresh processes")
+        rss = peak_rss(interpreters, data, tmp, env_of, settings["peak_rss"], numba_cache,
+                       report["errors"])
+        report["results"]["peak_rss"] = rss_row(rss, settings["peak_rss"])
+
+    results = report["results"]
+    columns = [n for n in ("bptt", "torch", "keras-tf", "keras-jax")
+               if any(n in row.get("values", {}) for row in results.values())]
+    if "keras-tf" not in columns:  # the README's table always has the Keras/TF column
+        columns.insert(min(2, len(columns)), "keras-tf")
+    report["table_markdown"] = results_table(results, columns)
+    if "scaling" in report:
+        report["scaling_markdown"] = scaling.markdown(report["scaling"])
+    report["contention"] = referee.report()
+    report["machine"]["loadavg_end"] = os.getloadavg()
+    report["duration_s"] = time.perf_counter() - wall_start
+    names = write(report, args.output_dir, args.quick, started.strftime("%Y%m%dT%H%M%SZ"))
+
+    log("")
+    log(report["table_markdown"])
+    if "scaling_markdown" in report:
+        log("")
+        log(report["scaling_markdown"])
+    log("")
+    c = report["contention"]
+    log(f"other programs on the CPUs: {c['retried']} reps retried, {c['kept_contended']} kept "
+        f"disturbed (over {c['threshold_cores']} cores), {c['waited_s']} s waited")
+    if "†" in report["table_markdown"]:
+        log("WARNING: rows marked † kept repetitions disturbed by other programs on the CPUs; "
+            "rerun on an idle machine before quoting them")
+    if report["errors"]:
+        log("errors: " + ", ".join(report["errors"]))
+    log(f"{report['duration_s']:.0f} s; written {' and '.join(names)} in {args.output_dir}")
+
+
+if __name__ == "__main__":
+    main()

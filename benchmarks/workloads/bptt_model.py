@@ -1,0 +1,94 @@
+"""The tutorial's model in bptt, exactly as a user writes it (only the weights are set, so every
+framework starts from the same ones).
+
+    training step      model.train_on_batch(x, y)   (forward, loss, backward, Adam, accuracy)
+    one review         model.predict_on_batch(x1)
+    predict            model.predict(x, batch_size=1000, verbose=0)
+    LSTM layer         layers.LSTM(H, return_sequences=True): forward(x, training=True) and
+                       backward(dy), which includes the input projection GEMM and dx
+"""
+import math
+import time
+
+import numpy as np
+
+from benchmarks.workloads import common
+
+
+class BpttWorkload(common.Workload):
+    name = "bptt"
+
+    def load(self):
+        import numba
+        import scipy
+
+        import bptt
+        from bptt import layers, models
+
+        self.layers, self.models = layers, models
+        return {"bptt": bptt.__version__, "numpy": np.__version__, "numba": numba.__version__,
+                "scipy": scipy.__version__, "kernels": bptt.get_kernels()}
+
+    def build(self, weights):
+        layers, models = self.layers, self.models
+        model = models.Sequential()
+        model.add(layers.Embedding(input_dim=common.VOCAB, output_dim=common.EMBED))
+        model.add(layers.LSTM(common.UNITS_1, return_sequences=True, dropout=common.DROPOUT))
+        model.add(layers.LSTM(common.UNITS_2, return_sequences=False))
+        model.add(layers.Dense(1, activation="sigmoid"))
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+        model.build((None, common.MAXLEN))
+        model.set_weights(weights)
+        self.model = model
+
+    def trainable_params(self):
+        return int(self.model.count_params())
+
+    def train_step(self, x, y):
+        return self.model.train_on_batch(x, y)
+
+    def predict_one(self, x):
+        return self.model.predict_on_batch(x)
+
+    def predict(self, x, batch_size):
+        return self.model.predict(x, batch_size=batch_size, verbose=0)
+
+    def lstm_layer(self, T, B, D, H, rng):
+        layer = self.layers.LSTM(H, return_sequences=True)
+        layer.build((B, T, D))
+        x = rng.standard_normal((B, T, D), dtype=np.float32)  # (B, T, D)
+        dy = rng.standard_normal((B, T, H), dtype=np.float32)  # (B, T, H)
+
+        def forward_backward():
+            layer.forward(x, training=True)
+            layer.backward(dy)
+        return forward_backward
+
+    def matmul_peak(self, n, repeats):
+        return numpy_matmul_peak(n, repeats)
+
+    def threads(self):
+        from bptt.kernels import _common
+
+        return {"kernel_threads (batch rows split over)": _common.KERNEL_THREADS,
+                "kernel_blas_threads (SciPy BLAS inside the time loop)": _common.KERNEL_BLAS_THREADS,
+                "blas": "see blas: NumPy's OpenBLAS runs the one-off GEMMs"}
+
+
+def numpy_matmul_peak(n, repeats):
+    """Best float32 (n, n) @ (n, n) GFLOP/s of NumPy's BLAS at its default threads."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    out = np.empty((n, n), np.float32)
+    np.matmul(a, b, out=out)  # warm-up
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.matmul(a, b, out=out)
+        best = min(best, time.perf_counter() - start)
+    return {"n": n, "gflops": 2.0 * n ** 3 / best / 1e9, "best_ms": 1e3 * best, "repeats": repeats}
+
+
+if __name__ == "__main__":
+    common.main(BpttWorkload())
