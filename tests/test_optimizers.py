@@ -410,3 +410,31 @@ def test_lazy_rows_is_off_by_default_and_only_in_the_config_when_set():
     assert config["lazy_rows"] is True
     assert optimizers.Adam.from_config(config).lazy_rows is True
     assert optimizers.get("adam").lazy_rows is False
+
+
+@pytest.mark.parametrize("kernels", ["reference", "fused"])
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "sgd"])
+def test_row_gradient_squares_enter_v_as_keras_tf_does(name, kernels, monkeypatch):
+    """An embedding's RowGradient: v takes the given squares in place of g^2 (Keras on TF
+    squares each lookup's slice before adding repeats); m and w use the summed gradient."""
+    from bptt import backend
+    from bptt.optimizers import RowGradient
+
+    monkeypatch.setattr(backend, "_KERNELS", kernels)
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=(5, 3)).astype(np.float32)
+    g = rng.normal(size=(5, 3)).astype(np.float32)
+    squares = (g * g * rng.uniform(0.2, 1.0, size=g.shape)).astype(np.float32)
+    w = w0.copy()
+    optimizer = optimizers.get(name)
+    optimizer.apply_gradients([(RowGradient(g, squares), w)])
+    lr = np.float32(optimizer.learning_rate)
+    if name == "adam":  # t = 1: m = 0.1 g, v = 0.001 s, alpha = lr sqrt(0.001) / 0.1
+        alpha = lr * np.sqrt(np.float32(1 - 0.999)) / np.float32(1 - 0.9)
+        expected = w0 - (np.float32(0.1) * g * alpha) / (np.sqrt(np.float32(0.001) * squares)
+                                                          + np.float32(1e-7))
+    elif name == "rmsprop":  # v = 0.1 s; w -= lr g / sqrt(v + eps)
+        expected = w0 - lr * g / np.sqrt(np.float32(0.1) * squares + np.float32(1e-7))
+    else:  # SGD is linear in g: the squares do not matter
+        expected = w0 - lr * g
+    np.testing.assert_allclose(w, expected, rtol=2e-6, atol=1e-7)

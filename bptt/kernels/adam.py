@@ -33,18 +33,22 @@ _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 
 @register_jitable
-def _adam_elements(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
+def _adam_elements(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
                    decay, weight_decay, lr):
-    """Every element of the 1-D arrays; v_hat of length 0 unless amsgrad. (The loop runs from 0:
-    with a range(i0, i1) numba cannot rule out negative indices and LLVM does not vectorise.)"""
+    """Every element of the 1-D arrays; v_hat of length 0 unless amsgrad, g2 (the squared
+    gradient to use instead of g * g: see bptt.optimizers.base.RowGradient) of length 0 unless
+    given. (The loop runs from 0: with a range(i0, i1) numba cannot rule out negative indices
+    and LLVM does not vectorise.)"""
     amsgrad = v_hat.shape[0] > 0
+    squares = g2.shape[0] > 0
     for i in range(w.shape[0]):
         gi = g[i]
         wi = w[i]
         if decay:
             wi = wi - wi * weight_decay * lr
+        g2i = g2[i] if squares else gi * gi
         mi = m[i] + (gi - m[i]) * one_minus_beta_1
-        vi = v[i] + (gi * gi - v[i]) * one_minus_beta_2
+        vi = v[i] + (g2i - v[i]) * one_minus_beta_2
         m[i] = mi
         v[i] = vi
         if amsgrad:
@@ -57,15 +61,15 @@ def _adam_elements(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2,
 
 
 @njit(**_JIT)
-def _adam_flat(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
+def _adam_flat(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
                decay, weight_decay, lr):
-    """All arrays 1-D, same length and dtype; v_hat of length 0 unless amsgrad."""
-    _adam_elements(w, g, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
+    """All arrays 1-D, same length and dtype; v_hat and g2 of length 0 unless used."""
+    _adam_elements(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
                    decay, weight_decay, lr)
 
 
 @njit(**_JIT)
-def _adam_lazy_rows(w, g, g_bits, m, v, v_hat, row_size, alpha, one_minus_beta_1,
+def _adam_lazy_rows(w, g, g2, g_bits, m, v, v_hat, row_size, alpha, one_minus_beta_1,
                     one_minus_beta_2, epsilon, decay, weight_decay, lr):
     """The arrays 1-D, read as rows of row_size: a row whose gradient is all zero keeps its m,
     v (and v_hat) and gets only the weight decay; the others get the full update.
@@ -84,7 +88,8 @@ def _adam_lazy_rows(w, g, g_bits, m, v, v_hat, row_size, alpha, one_minus_beta_1
             bits |= row_bits[i]
         if bits & magnitude:
             row_v_hat = v_hat[i0:i1] if amsgrad else v_hat
-            _adam_elements(w[i0:i1], g[i0:i1], m[i0:i1], v[i0:i1], row_v_hat, alpha,
+            row_g2 = g2[i0:i1] if g2.shape[0] > 0 else g2
+            _adam_elements(w[i0:i1], g[i0:i1], row_g2, m[i0:i1], v[i0:i1], row_v_hat, alpha,
                            one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr)
         elif decay:
             for i in range(i0, i1):
@@ -92,7 +97,7 @@ def _adam_lazy_rows(w, g, g_bits, m, v, v_hat, row_size, alpha, one_minus_beta_1
 
 
 def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1, beta_2,
-                epsilon, weight_decay=None, lr=0.0, lazy_rows=False):
+                epsilon, weight_decay=None, lr=0.0, lazy_rows=False, grad_square=None):
     """One Adam step on `variable`, in place, with its slots `momentum`, `velocity` (and
     `velocity_hat` for amsgrad, else None).
 
@@ -101,16 +106,20 @@ def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1,
     the variable's dtype as the reference does. weight_decay None: no decay (0.0 still decays,
     as the reference: inf * 0 is NaN there too). lazy_rows: rows (slices along the first axis)
     whose gradient is all zero are skipped, see bptt.optimizers.Adam (not Keras' rule).
+    grad_square: the array to use for g^2 in v's update (an embedding's, see
+    bptt.optimizers.base.RowGradient), else None.
     """
     dt = variable.dtype.type
     empty = np.empty(0, dtype=variable.dtype)
-    arrays = (variable.reshape(-1), grad.reshape(-1), momentum.reshape(-1), velocity.reshape(-1),
-              empty if velocity_hat is None else velocity_hat.reshape(-1))
+    g2 = empty if grad_square is None else np.ascontiguousarray(grad_square).reshape(-1)
+    arrays = (variable.reshape(-1), grad.reshape(-1), g2, momentum.reshape(-1),
+              velocity.reshape(-1), empty if velocity_hat is None else velocity_hat.reshape(-1))
     scalars = (dt(alpha), dt(1 - beta_1), dt(1 - beta_2), dt(epsilon),
                weight_decay is not None, dt(weight_decay or 0.0), dt(lr))
     if lazy_rows:
         row_size = variable.size // variable.shape[0] if variable.ndim and variable.shape[0] else 1
         g_bits = arrays[1].view(np.uint32 if variable.dtype == np.float32 else np.uint64)
-        _adam_lazy_rows(arrays[0], arrays[1], g_bits, *arrays[2:], max(row_size, 1), *scalars)
+        _adam_lazy_rows(arrays[0], arrays[1], arrays[2], g_bits, *arrays[3:], max(row_size, 1),
+                        *scalars)
     else:
         _adam_flat(*arrays, *scalars)

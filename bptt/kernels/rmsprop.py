@@ -18,10 +18,11 @@ _JIT = dict(cache=True, nogil=True, error_model="numpy")  # no fastmath: round a
 
 
 @njit(**_JIT)
-def _rmsprop_flat(w, g, v, a, mom, rho, one_minus_rho, epsilon, lr, momentum,
+def _rmsprop_flat(w, g, g2, v, a, mom, rho, one_minus_rho, epsilon, lr, momentum,
                   decay, weight_decay):
-    """All arrays 1-D, same length and dtype; a (centered) and mom (momentum > 0) of length 0
-    when not used."""
+    """All arrays 1-D, same length and dtype; a (centered), mom (momentum > 0) and g2 (the
+    squared gradient to use instead of g * g) of length 0 when not used."""
+    squares = g2.shape[0] > 0
     centered = a.shape[0] > 0
     use_momentum = mom.shape[0] > 0
     for i in range(w.shape[0]):
@@ -29,7 +30,8 @@ def _rmsprop_flat(w, g, v, a, mom, rho, one_minus_rho, epsilon, lr, momentum,
         wi = w[i]
         if decay:
             wi = wi - wi * weight_decay * lr
-        vi = v[i] * rho + gi * gi * one_minus_rho
+        g2i = g2[i] if squares else gi * gi
+        vi = v[i] * rho + g2i * one_minus_rho
         v[i] = vi
         if centered:
             ai = a[i] * rho + gi * one_minus_rho
@@ -47,7 +49,7 @@ def _rmsprop_flat(w, g, v, a, mom, rho, one_minus_rho, epsilon, lr, momentum,
 
 
 def rmsprop_update(variable, grad, velocity, average_gradient, momentum_slot, rho, epsilon, lr,
-                   momentum, weight_decay=None):
+                   momentum, weight_decay=None, grad_square=None):
     """One RMSprop step on `variable`, in place, with its slots `velocity`, `average_gradient`
     (centered, else None) and `momentum_slot` (momentum > 0, else None).
 
@@ -57,7 +59,9 @@ def rmsprop_update(variable, grad, velocity, average_gradient, momentum_slot, rh
     dt = variable.dtype.type
     empty = np.empty(0, dtype=variable.dtype)
     _rmsprop_flat(
-        variable.reshape(-1), grad.reshape(-1), velocity.reshape(-1),
+        variable.reshape(-1), grad.reshape(-1),
+        empty if grad_square is None else np.ascontiguousarray(grad_square).reshape(-1),
+        velocity.reshape(-1),
         empty if average_gradient is None else average_gradient.reshape(-1),
         empty if momentum_slot is None else momentum_slot.reshape(-1),
         dt(rho), dt(1 - rho), dt(epsilon), dt(lr), dt(momentum),

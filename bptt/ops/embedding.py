@@ -6,6 +6,10 @@ Letters: V vocabulary (input_dim), D output_dim; ids of any shape S (usually (B,
     dembeddings[v] = sum over s with ids[s] == v of dy[s]
 
 A row looked up several times gets the sum of its dy rows; rows not looked up get zero.
+
+For the optimizer, as Keras on TensorFlow (see bptt.optimizers.base.RowGradient), also
+
+    dembeddings_squares[v] = sum over s with ids[s] == v of dy[s]^2
 """
 import numpy as np
 
@@ -21,3 +25,11 @@ def embedding_backward(dy, ids, embeddings):
     dembeddings = np.zeros_like(embeddings)  # (V, D)
     np.add.at(dembeddings, ids.reshape(-1), dy.reshape(-1, D))  # repeated ids accumulate
     return dembeddings
+
+
+def embedding_backward_squares(dy, ids, embeddings):
+    """dy (S..., D) -> (V, D): for each row, the sum over its lookups of dy^2."""
+    D = embeddings.shape[1]
+    squares = np.zeros_like(embeddings)  # (V, D)
+    np.add.at(squares, ids.reshape(-1), np.square(dy).reshape(-1, D))
+    return squares

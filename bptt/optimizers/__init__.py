@@ -10,7 +10,7 @@ Each optimizer's module docstring gives its exact update rule. `get` resolves a 
 dict or an instance, as `keras.optimizers.get`.
 """
 from bptt.optimizers.adam import Adam
-from bptt.optimizers.base import Optimizer
+from bptt.optimizers.base import Optimizer, RowGradient
 from bptt.optimizers.rmsprop import RMSprop
 from bptt.optimizers.sgd import SGD
 

@@ -60,13 +60,13 @@ class Adam(Optimizer):
         beta_2_power = dt(self.beta_2) ** t
         return dt(lr) * np.sqrt(dt(1) - beta_2_power) / (dt(1) - beta_1_power)
 
-    def _update_step(self, grad, variable, slots, lr):
+    def _update_step(self, grad, variable, slots, lr, grad_square=None):
         if self.lazy_rows:
-            self._lazy_update_step(grad, variable, slots, lr)
+            self._lazy_update_step(grad, variable, slots, lr, grad_square)
         else:
-            self._dense_update_step(grad, variable, slots, lr)
+            self._dense_update_step(grad, variable, slots, lr, grad_square)
 
-    def _dense_update_step(self, grad, variable, slots, lr):
+    def _dense_update_step(self, grad, variable, slots, lr, grad_square=None):
         """Keras' update of every weight."""
         dt = variable.dtype.type
         alpha = self._alpha(dt, lr)
@@ -76,7 +76,10 @@ class Adam(Optimizer):
         np.subtract(grad, m, out=tmp)
         tmp *= dt(1 - self.beta_1)
         m += tmp  # m += (g - m) * (1 - beta_1)
-        np.square(grad, out=tmp)
+        if grad_square is None:
+            np.square(grad, out=tmp)
+        else:
+            tmp[...] = grad_square  # an embedding's: see base.RowGradient
         tmp -= v
         tmp *= dt(1 - self.beta_2)
         v += tmp  # v += (g^2 - v) * (1 - beta_2)
@@ -90,7 +93,7 @@ class Adam(Optimizer):
         step /= tmp
         variable -= step  # w -= m * alpha / (sqrt(v) + epsilon)
 
-    def _lazy_update_step(self, grad, variable, slots, lr):
+    def _lazy_update_step(self, grad, variable, slots, lr, grad_square=None):
         """lazy_rows=True: the update above on the rows whose gradient is not all zero."""
         variable, grad = np.atleast_1d(variable), np.atleast_1d(grad)  # a scalar is one row
         if variable.size == 0:
@@ -98,20 +101,21 @@ class Adam(Optimizer):
         rows = np.flatnonzero(np.any(grad.reshape(len(grad), -1) != 0, axis=1))  # (R,)
         touched = {name: np.atleast_1d(slot)[rows] for name, slot in slots.items()}  # copies
         touched_variable = variable[rows]
-        self._dense_update_step(grad[rows], touched_variable, touched, lr)
+        square = None if grad_square is None else np.atleast_1d(grad_square)[rows]
+        self._dense_update_step(grad[rows], touched_variable, touched, lr, square)
         variable[rows] = touched_variable
         for name, slot in slots.items():
             np.atleast_1d(slot)[rows] = touched[name]
 
     _has_fused_update = True
 
-    def _fused_update_step(self, grad, variable, slots, lr):
+    def _fused_update_step(self, grad, variable, slots, lr, grad_square=None):
         from bptt.kernels.adam import adam_update
 
         adam_update(variable, grad, slots["momentum"], slots["velocity"],
                     slots.get("velocity_hat"), self._alpha(variable.dtype.type, lr),
                     self.beta_1, self.beta_2, self.epsilon, self.weight_decay, lr,
-                    lazy_rows=self.lazy_rows)
+                    lazy_rows=self.lazy_rows, grad_square=grad_square)
 
     def get_config(self):
         config = {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -31,10 +31,26 @@ takes the reference.
 import math
 import numbers
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
 from bptt import backend
+
+
+class RowGradient(NamedTuple):
+    """An embedding's gradient as Keras on TensorFlow hands it to the optimizer.
+
+    TensorFlow passes the gradient of a table lookup as IndexedSlices: one slice per lookup,
+    repeats of an id kept apart. Keras' Adam and RMSprop square the gradient (g^2 in v's
+    update) slice by slice and only then add the repeats up, so a row looked up k times in the
+    batch enters v with sum_k g_k^2 where the summed gradient would give (sum_k g_k)^2; m and
+    the weights use the summed gradient. bptt does the same, so its numbers are Keras/TF's
+    (tests/test_keras_golden.py). SGD, being linear, sees no difference.
+    """
+
+    summed: np.ndarray  # (V, D) the gradient, repeats added up
+    squares: np.ndarray  # (V, D) sum over repeats of each lookup's gradient squared
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # what the compiled updates take
 
@@ -133,8 +149,12 @@ class Optimizer:
                 f"Gradients do not exist for the variables at positions {missing} when "
                 "minimizing the loss; they are left unchanged."
             )
-        grads, variables = [], []
+        grads, variables, squares = [], [], []
         for i, (grad, variable) in enumerate(kept):
+            square = None
+            if isinstance(grad, RowGradient):
+                grad, square = grad.summed, np.asarray(grad.squares, dtype=variable.dtype)
+            squares.append(square)
             if not isinstance(variable, np.ndarray) or variable.dtype.kind != "f":
                 raise TypeError(
                     f"Variable {i} must be a floating-point numpy array updated in place; got "
@@ -163,12 +183,12 @@ class Optimizer:
                 np.multiply(variable, dt(self.weight_decay), out=tmp)
                 tmp *= dt(lr)
                 variable -= tmp
-        for grad, variable, is_fused in zip(grads, variables, fused):
+        for grad, variable, square, is_fused in zip(grads, variables, squares, fused):
             if is_fused:
                 self._fused_update_step(np.ascontiguousarray(grad), variable,
-                                        self._slots_for(variable), lr)
+                                        self._slots_for(variable), lr, square)
             else:
-                self._update_step(grad, variable, self._slots_for(variable), lr)
+                self._update_step(grad, variable, self._slots_for(variable), lr, square)
         self.iterations += 1
         return self.iterations
 
@@ -291,7 +311,7 @@ class Optimizer:
     def from_config(cls, config):
         return cls(**config)
 
-    def _update_step(self, grad, variable, slots, lr):
+    def _update_step(self, grad, variable, slots, lr, grad_square=None):
         raise NotImplementedError
 
     # -- the fused update (bptt.kernels), when selected ------------------------------------------
@@ -310,7 +330,7 @@ class Optimizer:
             return False
         return all(slot.flags.c_contiguous for slot in self._slots_for(variable).values())
 
-    def _fused_update_step(self, grad, variable, slots, lr):
+    def _fused_update_step(self, grad, variable, slots, lr, grad_square=None):
         """`_update_step` with the weight decay in front of it, in one compiled pass; grad is
         C-contiguous and in the variable's dtype."""
         raise NotImplementedError

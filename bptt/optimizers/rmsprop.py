@@ -39,13 +39,16 @@ class RMSprop(Optimizer):
             names.append("average_gradient")
         return tuple(names)
 
-    def _update_step(self, grad, variable, slots, lr):
+    def _update_step(self, grad, variable, slots, lr, grad_square=None):
         dt = variable.dtype.type
         rho = dt(self.rho)
         v = slots["velocity"]
         denominator, increment = self._buffer(variable, 0), self._buffer(variable, 1)
         v *= rho
-        np.square(grad, out=denominator)
+        if grad_square is None:
+            np.square(grad, out=denominator)
+        else:
+            denominator[...] = grad_square  # an embedding's: see base.RowGradient
         denominator *= dt(1 - self.rho)
         v += denominator  # v = rho * v + (1 - rho) * g^2
         if self.centered:
@@ -71,12 +74,12 @@ class RMSprop(Optimizer):
 
     _has_fused_update = True
 
-    def _fused_update_step(self, grad, variable, slots, lr):
+    def _fused_update_step(self, grad, variable, slots, lr, grad_square=None):
         from bptt.kernels.rmsprop import rmsprop_update
 
         rmsprop_update(variable, grad, slots["velocity"], slots.get("average_gradient"),
                        slots.get("momentum"), self.rho, self.epsilon, lr, self.momentum,
-                       self.weight_decay)
+                       self.weight_decay, grad_square=grad_square)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,

@@ -33,7 +33,7 @@ class SGD(Optimizer):
     def _slot_names(self):
         return ("momentum",) if self.momentum != 0 else ()
 
-    def _update_step(self, grad, variable, slots, lr):
+    def _update_step(self, grad, variable, slots, lr, grad_square=None):
         dt = variable.dtype.type
         lr_g = self._buffer(variable, 0)
         np.multiply(grad, dt(lr), out=lr_g)  # lr * g
@@ -53,7 +53,7 @@ class SGD(Optimizer):
 
     _has_fused_update = True
 
-    def _fused_update_step(self, grad, variable, slots, lr):
+    def _fused_update_step(self, grad, variable, slots, lr, grad_square=None):
         from bptt.kernels.sgd import sgd_update
 
         sgd_update(variable, grad, slots.get("momentum"), lr, self.momentum, self.nesterov,
