@@ -40,6 +40,7 @@ class Sequential:
         self.history = None
         self._metric_specs = []
         self.metrics = []
+        self._caches_kept = False  # whether the last pass was _forward, so _backward may follow
         for layer in layers or []:
             self.add(layer)
 
@@ -129,8 +130,16 @@ class Sequential:
 
     # -- forward, loss, backward --------------------------------------------------------------
     def _forward(self, x, training):
+        self._caches_kept = True
         for layer in self._layers:
             x = layer.forward(x, training=training)
+        return x
+
+    def _infer(self, x):
+        """The forward pass when no backward follows (predict, evaluate): layers keep no cache."""
+        self._caches_kept = False
+        for layer in self._layers:
+            x = layer.infer(x)
         return x
 
     def _uses_logits(self):
@@ -147,6 +156,12 @@ class Sequential:
 
     def _backward(self, dout, from_logits, on_layer=None):
         """Back through the stack; on_layer(layer, dx) sees what each layer passes down."""
+        if not self._caches_kept:
+            raise RuntimeError(
+                f"Model '{self.name}': a backward pass needs the caches of _forward(x, training), "
+                "and the last pass kept none (it ran in inference mode: predict, evaluate, "
+                "test_on_batch or model(x))."
+            )
         grad = dout
         for index in range(len(self._layers) - 1, -1, -1):
             layer = self._layers[index]
@@ -163,7 +178,12 @@ class Sequential:
         pairs = []
         for layer in self._layers:
             if layer.trainable and self.trainable:
-                pairs.extend((layer.grads[key], value) for key, value in layer.params.items())
+                squares = getattr(layer, "grad_squares", {})
+                for key, value in layer.params.items():
+                    grad = layer.grads[key]
+                    if key in squares:  # an embedding: as Keras on TensorFlow hands it over
+                        grad = optimizers.RowGradient(grad, squares[key])
+                    pairs.append((grad, value))
         return pairs
 
     def _train_step(self, x, y, sample_weight):
@@ -180,7 +200,7 @@ class Sequential:
             metric.update_state(y, y_pred)
 
     def _test_step(self, x, y, sample_weight):
-        y_pred = self._forward(x, training=False)
+        y_pred = self._infer(x)
         if self._uses_logits():
             loss_value, _ = self.loss.value_and_grad_logits(y, self._layers[-1].logits,
                                                             sample_weight)
@@ -190,7 +210,9 @@ class Sequential:
         return float(loss_value)
 
     # -- checks before anything changes ----------------------------------------------------------
-    def _prepare(self, x, y=None, sample_weight=None, what="fit"):
+    def _prepare(self, x, y=None, sample_weight=None, what="fit", check_ids=True):
+        """check_ids=False where no weight can change before the Embedding checks its ids itself
+        (predict): the check then runs once, not twice."""
         x = data_adapter.as_array(x, "x")
         y = data_adapter.as_array(y, "y")
         sample_weight = data_adapter.as_array(sample_weight, "sample_weight")
@@ -199,7 +221,7 @@ class Sequential:
             raise ValueError("The model has no layers: add some with model.add(...).")
         self._ensure_built(x)
         first = self._layers[0]
-        if isinstance(first, Embedding):
+        if check_ids and isinstance(first, Embedding):
             first.check_ids(x)
         expected = tuple(self._build_input_shape[1:])
         if tuple(x.shape[1:]) != expected and None not in expected:
@@ -305,14 +327,14 @@ class Sequential:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         _refuse_steps(steps=steps)
-        x, _, _ = self._prepare(x, what="predict")
+        x, _, _ = self._prepare(x, what="predict", check_ids=False)
         batch_size = batch_size or 32
         verbose = 1 if verbose == "auto" else verbose
         steps = data_adapter.steps_for(len(x), batch_size)
         progbar = Progbar(steps, verbose) if verbose else None
         outputs = []
         for step, index in enumerate(data_adapter.batch_slices(len(x), batch_size)):
-            outputs.append(self._forward(x[index], training=False))
+            outputs.append(self._infer(x[index]))
             if progbar is not None:
                 progbar.update(step + 1)
         return np.concatenate(outputs, axis=0)
@@ -320,7 +342,7 @@ class Sequential:
     def __call__(self, x, training=False):
         x = np.asarray(x)
         self._ensure_built(x)
-        return self._forward(x, training=training)
+        return self._forward(x, training=True) if training else self._infer(x)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch")
@@ -339,8 +361,8 @@ class Sequential:
         return logs if return_dict else self._flatten(logs)
 
     def predict_on_batch(self, x):
-        x, _, _ = self._prepare(x, what="predict_on_batch")
-        return self._forward(x, training=False)
+        x, _, _ = self._prepare(x, what="predict_on_batch", check_ids=False)
+        return self._infer(x)
 
     # -- weights, config, summary, saving ---------------------------------------------------------
     @property

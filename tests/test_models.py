@@ -300,3 +300,22 @@ def test_input_shape_on_the_first_layer_builds_the_model():
     assert model.built and model.count_params() == 4 * ((4 + 3) * 3 + 3) + 4
     with pytest.raises(ValueError, match="return_sequences=True"):
         models.Sequential([layers.LSTM(3, input_shape=(10, 4)), layers.LSTM(2)])
+
+
+def test_predict_and_evaluate_run_the_inference_path_with_the_same_numbers(rng):
+    """predict / predict_on_batch / evaluate / model(x) skip the caches (bptt's inference
+    kernels) and give what the training-capable forward gives; a backward after them raises."""
+    model = tutorial_model(dropout=0.2)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    x, y = toy_data(rng, n=45)
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    expected = model._forward(x, training=False)
+    np.testing.assert_allclose(model.predict(x, batch_size=20, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.predict_on_batch(x), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model(x), expected, rtol=1e-5, atol=1e-6)
+    loss = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    manual = -np.mean(y * np.log(expected[:, 0]) + (1 - y) * np.log(1 - expected[:, 0]))
+    np.testing.assert_allclose(loss, manual, rtol=1e-4)
+    with pytest.raises(RuntimeError, match="inference mode"):
+        model._backward(np.ones_like(expected), from_logits=False)
+    model.train_on_batch(x, y)  # training after inference works as before

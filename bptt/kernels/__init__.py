@@ -5,8 +5,14 @@
 specification. A fused pair lives in bptt/kernels/<cell>.py with the same signatures, and is
 used when the fused kernels are selected and the module says it supports the options
 (`supports(**options)`: e.g. only tanh/sigmoid activations); otherwise the reference runs.
+
+`inference_function(cell, **options)` returns the fused `<cell>_inference` when there is one
+(a forward for when no backward follows: it keeps no cache), else None: the layer then runs its
+forward and drops the cache.
 """
 import importlib
+
+import numpy as np
 
 from bptt import backend
 
@@ -16,13 +22,18 @@ def _reference(cell):
     return getattr(module, f"{cell}_forward"), getattr(module, f"{cell}_backward")
 
 
+_FUSED = {}  # cell -> its fused module, or None: looked up once (a layer asks on every call)
+
+
 def _fused(cell):
-    try:
-        return importlib.import_module(f"bptt.kernels.{cell}")
-    except ModuleNotFoundError as error:
-        if error.name != f"bptt.kernels.{cell}":
-            raise
-        return None
+    if cell not in _FUSED:
+        try:
+            _FUSED[cell] = importlib.import_module(f"bptt.kernels.{cell}")
+        except ModuleNotFoundError as error:
+            if error.name != f"bptt.kernels.{cell}":
+                raise
+            _FUSED[cell] = None
+    return _FUSED[cell]
 
 
 def sequence_functions(cell, per_gate_masks=False, **options):
@@ -32,3 +43,32 @@ def sequence_functions(cell, per_gate_masks=False, **options):
         if module is not None and module.supports(**options):
             return getattr(module, f"{cell}_forward"), getattr(module, f"{cell}_backward")
     return _reference(cell)
+
+
+def inference_function(cell, **options):
+    """The fused `<cell>_inference(x, kernel, bias, recurrent_kernel, *states, go_backwards,
+    return_sequences, **options)`, or None (no such kernel, options unsupported, or reference kernels)."""
+    if backend.get_kernels() != "fused":
+        return None
+    module = _fused(cell)
+    if module is None or not module.supports(**options):
+        return None
+    return getattr(module, f"{cell}_inference", None)
+
+
+def _numpy_matmul_tn(a, b):
+    return a.T @ b
+
+
+def gemm_functions(batch):
+    """(matmul(a, b) = a @ b, matmul_tn(a, b) = a.T @ b) for the big GEMMs of a recurrent layer
+    on `batch` rows: bptt.kernels.gemm's (split over the kernel threads, off NumPy's BLAS pool)
+    where the fused time loops split those rows over threads too (see
+    bptt.kernels._common.KERNEL_THREADS), else NumPy's."""
+    if backend.get_kernels() == "fused":
+        from bptt.kernels import _common, gemm
+
+        if _common.row_chunks(batch) == 1:
+            return np.matmul, _numpy_matmul_tn
+        return gemm.matmul, gemm.matmul_tn
+    return np.matmul, _numpy_matmul_tn

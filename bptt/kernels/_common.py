@@ -35,7 +35,6 @@ Numba cache caveat: the kernels are compiled with cache=True; numba invalidates 
 when its own file changes, not when this file does. After editing the overloads here, delete
 bptt/kernels/__pycache__/*.nb[ic] (or set NUMBA_CACHE_DIR elsewhere).
 """
-import contextlib
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -140,21 +139,56 @@ def _numba_blas_controllers():
     return _NUMBA_BLAS
 
 
-@contextlib.contextmanager
-def blas_threads(n):
-    """Limit the BLAS numba calls to n threads inside the block (a few microseconds: two ctypes
-    calls per library, the libraries being located once per process)."""
-    controllers = _numba_blas_controllers()
-    before = [c.get_num_threads() for c in controllers]
-    for c, b in zip(controllers, before):
-        if b != n:
-            c.set_num_threads(n)
-    try:
-        yield
-    finally:
-        for c, b in zip(controllers, before):
-            if b != n:
-                c.set_num_threads(b)
+_NUMBA_BLAS_KNOBS = None  # [(get_num_threads, set_num_threads)] per controller; found once
+
+
+def _openblas_thread_functions(controller):
+    """OpenBLAS' own (get, set) C functions, under any of the names threadpoolctl looks for."""
+    for prefix in ("", "scipy_"):
+        for suffix in ("", "64_", "_64"):
+            get = getattr(controller.dynlib, f"{prefix}openblas_get_num_threads{suffix}", None)
+            set_ = getattr(controller.dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and set_ is not None:
+                return get, set_
+    return None
+
+
+def _numba_blas_knobs():
+    """(get, set) thread-count functions of each controller: OpenBLAS' own C functions where its
+    threads are pthreads (1 us for get + two sets with the `with`, against 3 us through
+    threadpoolctl: this runs on every kernel call, which counts at batch 1), else threadpoolctl's
+    methods (an OpenMP build needs them)."""
+    global _NUMBA_BLAS_KNOBS
+    if _NUMBA_BLAS_KNOBS is None:
+        knobs = []
+        for c in _numba_blas_controllers():
+            direct = None
+            if c.internal_api == "openblas" and getattr(c, "threading_layer", None) == "pthreads":
+                direct = _openblas_thread_functions(c)
+            knobs.append(direct or (c.get_num_threads, c.set_num_threads))
+        _NUMBA_BLAS_KNOBS = knobs
+    return _NUMBA_BLAS_KNOBS
+
+
+class blas_threads:
+    """Limit the BLAS numba calls to n threads inside the `with` block (under a microsecond:
+    a get and two sets per library, the libraries being located once per process)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        n = self.n
+        self.before = [(set_, get()) for get, set_ in _numba_blas_knobs()]
+        for set_, before in self.before:
+            if before != n:
+                set_(n)
+
+    def __exit__(self, *exc_info):
+        for set_, before in self.before:
+            if before != self.n:
+                set_(before)
+        return False
 
 
 KERNEL_BLAS_THREADS = 1  # threads of SciPy's BLAS while a kernel's time loop runs
@@ -162,13 +196,31 @@ KERNEL_BLAS_THREADS = 1  # threads of SciPy's BLAS while a kernel's time loop ru
 
 # --- batch rows across threads ---------------------------------------------------------------
 
-# Threads that share the batch rows of a time loop. 1 by default: measured on 2 cores, two
-# halves alone run in 0.55-0.7 of the time of one thread, but inside a training step NumPy's
-# OpenBLAS worker busy-waits on the second core for a while after every NumPy GEMM (x @ kernel,
-# the Dense layer, dkernel), and against it the second half gains nothing or loses up to 15%
-# (benchmarks/kernels_speed.py, section 3). Worth 2 where NumPy's BLAS runs on one thread.
-KERNEL_THREADS = 1
-MIN_ROWS_PER_THREAD = 8  # below this a thread's GEMMs are too thin to pay for the hand-off
+# Threads that share the batch rows of a time loop: both cores, for batches of at least
+# 2 * MIN_ROWS_PER_THREAD rows. Two halves alone run in 0.55-0.7 of the time of one thread, but
+# only if nobody spins on the second core: NumPy's OpenBLAS workers busy-wait there for a while
+# after every NumPy GEMM they join, and against them the second half gained nothing or lost up to
+# 15% (benchmarks/kernels_speed.py, section 3). So where the rows are split, the layer's big GEMMs
+# are split the same way on SciPy's one-thread BLAS (bptt.kernels.gemm, chosen by
+# kernels.gemm_functions(batch)) and NumPy's pool stays asleep; below the threshold one thread runs
+# the loop and NumPy's two-thread BLAS the GEMMs, as measured best at batch 32 (tutorial model,
+# 2 cores: batch 128 train step 26.3 -> 22.8 ms; batch 32 8.4 -> 10.6 ms had it split too).
+KERNEL_THREADS = min(2, os.cpu_count() or 1)
+MIN_ROWS_PER_THREAD = 32  # below this a thread's work is too thin to pay for the hand-off
+
+
+def row_chunks(B, threads=None, min_rows=None):
+    """How many threads run_rows gives a batch of B rows."""
+    threads = KERNEL_THREADS if threads is None else threads
+    min_rows = MIN_ROWS_PER_THREAD if min_rows is None else min_rows
+    return max(1, min(threads, B // min_rows))
+
+
+# Threads for the inference loops (the `*_inference` kernels): these run no NumPy GEMM at all
+# (they project each step's inputs themselves, on SciPy's BLAS held at one thread), so no NumPy
+# worker spins against the second half, and two halves take about half the time.
+INFERENCE_THREADS = min(2, os.cpu_count() or 1)
+INFERENCE_MIN_ROWS_PER_THREAD = 8  # LSTM-64, T=50, batch 32: 1.8 ms on one thread, 1.0 on two
 
 _POOL = None  # (pid, ThreadPoolExecutor): the helper threads, made on first use, per process
 
@@ -176,31 +228,48 @@ _POOL = None  # (pid, ThreadPoolExecutor): the helper threads, made on first use
 def _pool():
     global _POOL
     if _POOL is None or _POOL[0] != os.getpid():  # a forked child inherits no live threads
-        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=max(1, KERNEL_THREADS - 1),
+        workers = max(1, KERNEL_THREADS - 1, INFERENCE_THREADS - 1)
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=workers,
                                                  thread_name_prefix="bptt-kernel"))
     return _POOL[1]
 
 
-def run_rows(loop, B, *args):
-    """loop(*args, b0, b1) for consecutive row ranges [b0, b1) that cover the batch [0, B).
+def run_rows(loop, B, *args, threads=None, min_rows=None):
+    """loop(*args, b0, b1) for consecutive row ranges [b0, b1) that cover the batch [0, B), on up
+    to `threads` threads (default KERNEL_THREADS) of at least `min_rows` rows (default
+    MIN_ROWS_PER_THREAD).
 
     The rows of a batch never meet in a recurrent cell (only the weights are shared, and their
     gradient is reduced after the loop), so each range runs its whole time loop on its own
     thread: the compiled loops are nogil, so on two cores two halves take about half the time.
     The calling thread runs the first range; helper threads the others.
     """
-    chunks = max(1, min(KERNEL_THREADS, B // MIN_ROWS_PER_THREAD))
-    bounds = [B * i // chunks for i in range(chunks + 1)]
+    chunks = row_chunks(B, threads, min_rows)
     with blas_threads(KERNEL_BLAS_THREADS):
         if chunks == 1:
             loop(*args, 0, B)
             return
+        bounds = [B * i // chunks for i in range(chunks + 1)]
         futures = [_pool().submit(loop, *args, bounds[i], bounds[i + 1]) for i in range(1, chunks)]
         try:
             loop(*args, bounds[0], bounds[1])
         finally:
             for future in futures:
                 future.result()
+
+
+def run_both(first, second, B):
+    """(first(), second()), the second on a helper thread where run_rows would split a batch of
+    B rows (row_chunks(B) > 1): for two independent nogil kernels (the embedding's gradient and
+    its squares)."""
+    if row_chunks(B) < 2:
+        return first(), second()
+    future = _pool().submit(second)
+    try:
+        result = first()
+    finally:
+        other = future.result()
+    return result, other
 
 
 # --- argument handling, outside the compiled loops -------------------------------------------
@@ -238,14 +307,19 @@ def recurrent_kernel_grad(h_prev, da, masks):
     """drecurrent_kernel = sum_t (h_{t-1} * m)^T @ da_t (H, G*H), as one GEMM over all T*B rows.
 
     h_prev (T, B, H) unmasked, da (T, B, G*H) = dL/d((h_{t-1} * m) @ U), masks (M, B, H) as from
-    `mask_blocks` (M = 0, 1, or G: one per column block of da). Runs on NumPy's BLAS: one
-    (H, T*B) @ (T*B, G*H) product instead of T small ones inside the time loop.
+    `mask_blocks` (M = 0, 1, or G: one per column block of da). One (H, T*B) @ (T*B, G*H)
+    product instead of T small ones inside the time loop; where the loop's rows were split over
+    threads, bptt.kernels.gemm's split product, off NumPy's BLAS pool (see KERNEL_THREADS).
     """
+    from bptt.kernels.gemm import matmul_tn  # (gemm imports this module)
+
     T, B, H = h_prev.shape
     da2 = da.reshape(T * B, -1)  # (T*B, G*H); a view, also for a column block of a (T, B, 3H) array
     if masks.shape[0] <= 1:
         hm = h_prev * masks[0] if masks.shape[0] == 1 else h_prev  # (T, B, H)
-        return hm.reshape(T * B, H).T @ da2
+        if row_chunks(B) == 1:  # NumPy's BLAS, as for the layer's GEMMs (see KERNEL_THREADS)
+            return hm.reshape(T * B, H).T @ da2
+        return matmul_tn(hm.reshape(T * B, H), da2)
     drecurrent_kernel = np.empty((H, da2.shape[1]), da.dtype)  # (H, G*H)
     for g in range(masks.shape[0]):
         block = slice(g * H, (g + 1) * H)

@@ -10,7 +10,14 @@ Letters: T time, B batch, H units. Per step: one (B, H) @ (H, 4H) GEMM forward (
 over the (B, H) elements for the gates. drecurrent_kernel is one GEMM after the loop:
 sum_t (h_{t-1} * m)^T @ da_t = H_prev^T @ dA over all T*B rows. The compiled loops take a range
 of batch rows [b0, b1), which never interact, so `_common.run_rows` can split a batch over
-threads (off by default: see _common.KERNEL_THREADS).
+threads (batches of 64 rows and more: see _common.KERNEL_THREADS).
+
+`lstm_inference` is the forward alone, for when no backward follows (predict, evaluate): it
+takes the layer's batch-major input and its kernel and bias, projects each chunk of rows itself
+(one GEMM per 32 rows, all steps) and keeps only the running h, c, so neither xw (T, B, 4H) nor
+the cache is ever written; on 2 cores, predicting 1000 reviews through the tutorial's LSTM-64
+went from ~58 ms (projection + lstm_forward) to ~30 ms. Must equal the reference forward's
+outputs (tests/kernels/test_lstm.py).
 
 Supported: activation "tanh" with recurrent_activation "sigmoid" (Keras' defaults); anything
 else runs the reference (see `supports`).
@@ -20,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from bptt.kernels import _common
 from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, previous_states, recurrent_kernel_grad, run_rows,
     sigmoid, tanh,
@@ -187,3 +195,83 @@ def lstm_backward(dhs, dh_last, dc_last, cache):
              recurrent_kernel_t, kernel_blocks_t, cache.masks, dxw)
     drecurrent_kernel = recurrent_kernel_grad(previous_states(cache.h0, cache.hs), dxw, cache.masks)  # (H, 4H)
     return dxw, drecurrent_kernel, dh, dc
+
+
+# --- inference: no backward follows, so nothing is cached ---------------------------------------
+
+INFERENCE_CHUNK = 32  # rows run through all T steps together: their x @ W (32T, 4H) stays in L2
+
+
+@njit(**JIT_OPTIONS)
+def _inference_rows(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards, chunk, ys, h_last, c_last,
+                    b0, b1):
+    """Batch rows b0..b1-1 through all T steps, `chunk` rows at a time: one GEMM projects a
+    chunk's inputs for all its steps (so the whole (T, B, 4H) xw is never written), then its
+    time loop keeps only the running h, c. x (B, T, D) batch-major; ys (B, T, H) in step order,
+    or (0, T, H) when only the last state is wanted."""
+    B, T, D = x.shape
+    H = recurrent_kernel.shape[0]
+    for r0 in range(b0, b1, chunk):
+        r1 = min(r0 + chunk, b1)
+        R = r1 - r0
+        xw = np.dot(x[r0:r1].reshape(R * T, D), kernel)  # (R*T, 4H), row k*T + t
+        a = np.empty((R, 4 * H), x.dtype)  # (R, 4H) h_{t-1} @ U
+        gate = np.empty((R, 4 * H), x.dtype)  # (R, 4H) [i, f, g, o] after their activations
+        h = np.empty((R, H), x.dtype)  # (R, H)
+        c = np.empty((R, H), x.dtype)  # (R, H)
+        for k in range(R):
+            for j in range(H):
+                h[k, j] = h0[r0 + k, j]
+            for j in range(H):
+                c[k, j] = c0[r0 + k, j]
+        for s in range(T):
+            t = T - 1 - s if go_backwards else s
+            np.dot(h, recurrent_kernel, a)
+            for k in range(R):
+                # Row views, and the gates into their own buffer rather than over a: one output
+                # stream per loop, which LLVM vectorises (1.75x faster than in place at batch 1).
+                xw_t, a_k, gate_k, c_k, h_k = xw[k * T + t], a[k], gate[k], c[k], h[k]  # (4H,) .. (H,)
+                for j in range(2 * H):  # i, f
+                    gate_k[j] = sigmoid(xw_t[j] + bias[j] + a_k[j])
+                for j in range(2 * H, 3 * H):  # g
+                    gate_k[j] = tanh(xw_t[j] + bias[j] + a_k[j])
+                for j in range(3 * H, 4 * H):  # o
+                    gate_k[j] = sigmoid(xw_t[j] + bias[j] + a_k[j])
+                for j in range(H):  # c = f * c_prev + i * g
+                    c_k[j] = gate_k[H + j] * c_k[j] + gate_k[j] * gate_k[2 * H + j]
+                for j in range(H):  # h = o * tanh(c)
+                    h_k[j] = gate_k[3 * H + j] * tanh(c_k[j])
+            if ys.shape[0]:
+                for k in range(R):
+                    for j in range(H):
+                        ys[r0 + k, s, j] = h[k, j]
+        for k in range(R):
+            for j in range(H):
+                h_last[r0 + k, j] = h[k, j]
+            for j in range(H):
+                c_last[r0 + k, j] = c[k, j]
+
+
+def lstm_inference(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards=False,
+                   return_sequences=True, activation="tanh", recurrent_activation="sigmoid"):
+    """The forward pass of a layer when no backward follows: the outputs of
+    `lstm_forward(x_tm @ kernel + bias, ...)` (x_tm = x time-major, reversed for go_backwards)
+    and nothing else.
+
+    x (B, T, D) batch-major, kernel (D, 4H), bias (4H,) or None, recurrent_kernel (H, 4H),
+    h0, c0 (B, H) -> (ys (B, T, H) in step order, or None unless return_sequences, (h_last, c_last)).
+    """
+    dtype = kernel.dtype
+    B, T, D = x.shape
+    H = recurrent_kernel.shape[0]
+    x = as_dtype(x, dtype)
+    bias = np.zeros(4 * H, dtype) if bias is None else as_dtype(bias, dtype)
+    recurrent_kernel = as_dtype(recurrent_kernel, dtype)
+    h0, c0 = as_dtype(h0, dtype), as_dtype(c0, dtype)
+    ys = np.empty((B, T, H) if return_sequences else (0, T, H), dtype)  # (B, T, H)
+    h_last = np.empty((B, H), dtype)  # (B, H)
+    c_last = np.empty((B, H), dtype)  # (B, H)
+    run_rows(_inference_rows, B, x, as_dtype(kernel, dtype), bias, recurrent_kernel, h0, c0,
+             bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, threads=_common.INFERENCE_THREADS,
+             min_rows=_common.INFERENCE_MIN_ROWS_PER_THREAD)
+    return (ys if return_sequences else None), (h_last, c_last)

@@ -3,11 +3,14 @@
     build(input_shape)            create self.params (Keras' names, Keras' order)
     forward(x, training) -> y     keep what backward needs in self.cache
     backward(dy) -> dx            fill self.grads (same keys as self.params); return dx
+    infer(x) -> y                 forward(x, training=False) when no backward follows (predict,
+                                  evaluate); may keep nothing (the recurrent layers' fused
+                                  inference kernels), so a backward after it raises
     compute_output_shape(shape)   shapes with None for the batch (and free time) axes
     get_config() / from_config()  a flat dict of constructor arguments, and back
 
 Layers are callable on arrays as in Keras: `layers.LSTM(4)(x)` builds on first use and runs
-the forward pass in inference mode.
+the forward pass in inference mode (`infer`: no backward may follow).
 """
 import itertools
 import re
@@ -62,6 +65,11 @@ class Layer:
     def backward(self, dy):
         raise NotImplementedError
 
+    def infer(self, x):
+        """forward(x, training=False) when no backward follows (predict, evaluate); a layer may
+        override it to skip what only backward needs."""
+        return self.forward(x, training=False)
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
@@ -77,7 +85,7 @@ class Layer:
         x = np.asarray(x)
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))
-        return self.forward(x, training=training)
+        return self.forward(x, training=True) if training else self.infer(x)
 
     def add_weight(self, name, shape, initializer):
         from bptt import initializers

@@ -147,9 +147,11 @@ class _Recurrent(Layer):
         self._check_rank(x.shape)
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))
+        if not training:
+            return self.infer(x, initial_state=initial_state)
         return self.forward(x, training=training, initial_state=initial_state)
 
-    def forward(self, x, training=False, initial_state=None):
+    def _check_input(self, x):
         self._check_rank(x.shape)
         kernel = self.params["kernel"]
         if x.shape[-1] != kernel.shape[0]:
@@ -157,6 +159,38 @@ class _Recurrent(Layer):
                 f"{type(self).__name__} '{self.name}' was built for {kernel.shape[0]} input "
                 f"features, got input of shape {x.shape}."
             )
+
+    def _outputs(self, output, last_states):
+        return [output, *last_states] if self.return_state else output
+
+    def infer(self, x, initial_state=None):
+        """The forward pass in inference mode when no backward follows: the fused
+        `<cell>_inference` kernel (no cache, no (T, B, G*H) projection kept) where there is one,
+        else forward(x, training=False). Either way self.cache is cleared, so a backward
+        after it raises instead of using a stale cache."""
+        x = np.asarray(x)
+        inference = self.inference_function()
+        if inference is None:
+            output = self.forward(x, training=False, initial_state=initial_state)
+            self.cache = None
+            return output
+        self._check_input(x)
+        kernel = self.params["kernel"]
+        states = self._initial_states(initial_state, x.shape[0], kernel.dtype)
+        self.cache = None
+        ys, last_states = inference(
+            x, kernel, self.input_bias(), self.params["recurrent_kernel"], *states,
+            go_backwards=self.go_backwards, return_sequences=self.return_sequences,
+            activation=self.activation, recurrent_activation=self.recurrent_activation)
+        return self._outputs(ys if self.return_sequences else last_states[0], list(last_states))
+
+    def inference_function(self):
+        return kernels.inference_function(self.cell, activation=self.activation,
+                                          recurrent_activation=self.recurrent_activation)
+
+    def forward(self, x, training=False, initial_state=None):
+        self._check_input(x)
+        kernel = self.params["kernel"]
         dtype = kernel.dtype
         batch = x.shape[0]
         states = self._initial_states(initial_state, batch, dtype)
@@ -185,9 +219,7 @@ class _Recurrent(Layer):
         hs, last_states, op_cache = self.run_forward(xw, states, recurrent_mask)
         self.cache = (x_tm, input_mask, recurrent_mask, op_cache)
         output = hs.transpose(1, 0, 2) if self.return_sequences else last_states[0]
-        if self.return_state:
-            return [output, *last_states]
-        return output
+        return self._outputs(output, last_states)
 
     def _project(self, x_tm, input_mask):
         """xw = (x * mask) @ kernel, one 2-D GEMM for all steps; per gate block with per-gate
@@ -196,7 +228,8 @@ class _Recurrent(Layer):
         steps, batch, features = x_tm.shape
         if input_mask is None or len(input_mask) == 1:
             x_in = x_tm if input_mask is None else x_tm * input_mask[0]
-            xw = x_in.reshape(steps * batch, features) @ kernel  # (T*B, G*H)
+            matmul, _ = kernels.gemm_functions(batch)
+            xw = matmul(x_in.reshape(steps * batch, features), kernel)  # (T*B, G*H)
             return xw.reshape(steps, batch, -1)
         units = self.units
         blocks = [(x_tm * mask).reshape(steps * batch, features) @ kernel[:, g * units:(g + 1) * units]
@@ -211,10 +244,11 @@ class _Recurrent(Layer):
         dxw2 = dxw.reshape(steps * batch, width)  # (T*B, G*H)
         if input_mask is None or len(input_mask) == 1:
             x_in = x_tm if input_mask is None else x_tm * input_mask[0]
-            dx_tm = (dxw2 @ kernel.T).reshape(steps, batch, features)
+            matmul, matmul_tn = kernels.gemm_functions(batch)
+            dx_tm = matmul(dxw2, kernel.T).reshape(steps, batch, features)
             if input_mask is not None:
                 dx_tm *= input_mask[0]
-            return x_in.reshape(steps * batch, features).T @ dxw2, dx_tm
+            return matmul_tn(x_in.reshape(steps * batch, features), dxw2), dx_tm
         units = self.units
         dkernel = np.empty_like(kernel)
         dx_tm = np.zeros_like(x_tm)
@@ -225,6 +259,12 @@ class _Recurrent(Layer):
         return dkernel, dx_tm
 
     def backward(self, dy):
+        if self.cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__} '{self.name}': backward needs the cache of a forward "
+                "pass, and the last pass kept none (it ran in inference mode: predict, evaluate, "
+                "test_on_batch, or calling the layer). Run layer.forward(x, training=...) first."
+            )
         x_tm, input_mask, _, op_cache = self.cache
         dstates = [None] * len(self.state_names)
         if self.return_state:

@@ -101,3 +101,59 @@ def test_dispatcher_picks_fused_or_reference(kernels_setting):
         reference.lstm_forward, reference.lstm_backward)  # unsupported: the reference runs
     kernels_setting("reference")
     assert kernels.sequence_functions("lstm", **options) == (reference.lstm_forward, reference.lstm_backward)
+
+
+# --- lstm_inference: the forward outputs, nothing cached -------------------------------------------
+
+INFERENCE_SHAPES = [(1, 1, 1, 1), (1, 4, 3, 5), (6, 1, 2, 7), (9, 3, 4, 5), (5, 70, 3, 3)]  # (T, B, D, H)
+
+
+def assert_inference_matches_reference(rng, T, B, D, H, dtype, go_backwards, return_sequences, bias=True):
+    x = rng.normal(size=(B, T, D)).astype(dtype)  # (B, T, D) batch-major, as the layer gets it
+    kernel = (rng.normal(size=(D, 4 * H)) / np.sqrt(D)).astype(dtype)
+    bias_value = rng.normal(size=4 * H).astype(dtype) if bias else None
+    recurrent_kernel = (rng.normal(size=(H, 4 * H)) / np.sqrt(H)).astype(dtype)
+    h0, c0 = rng.normal(size=(B, H)).astype(dtype), rng.normal(size=(B, H)).astype(dtype)
+    # The specification: project the time-major input in one GEMM, then the reference loop.
+    x_tm = x.transpose(1, 0, 2)[::-1] if go_backwards else x.transpose(1, 0, 2)  # (T, B, D)
+    xw = np.ascontiguousarray(x_tm).reshape(T * B, D) @ kernel  # (T*B, 4H)
+    xw = xw.reshape(T, B, 4 * H) + (bias_value if bias else 0)
+    hs, (h_last, c_last), _ = reference.lstm_forward(xw, recurrent_kernel, h0, c0)
+    ys, (h, c) = fused.lstm_inference(x, kernel, bias_value, recurrent_kernel, h0, c0,
+                                      go_backwards=go_backwards, return_sequences=return_sequences)
+    if return_sequences:
+        assert_close(ys, hs.transpose(1, 0, 2), "ys")  # (B, T, H) in step order
+    else:
+        assert ys is None
+    assert_close(h, h_last, "h_last")
+    assert_close(c, c_last, "c_last")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("T, B, D, H", INFERENCE_SHAPES)
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_fused_lstm_inference_matches_reference_forward(rng, dtype, T, B, D, H, go_backwards, return_sequences):
+    assert_inference_matches_reference(rng, T, B, D, H, dtype, go_backwards, return_sequences)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_lstm_inference_without_bias_and_realistic(rng, dtype):
+    assert_inference_matches_reference(rng, 4, 3, 2, 5, dtype, False, True, bias=False)
+    assert_inference_matches_reference(rng, 50, 37, 128, 64, dtype, False, True)  # the tutorial's layer
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_fused_lstm_inference_rows_split_across_threads_and_chunks(rng, monkeypatch, threads):
+    """70 rows over 1-3 threads, each running its rows 32 at a time: the same as the reference."""
+    monkeypatch.setattr(_common, "INFERENCE_THREADS", threads)
+    assert_inference_matches_reference(rng, 7, 70, 5, 3, np.float64, True, True)
+
+
+def test_dispatcher_gives_inference_only_when_fused_and_supported(kernels_setting):
+    options = dict(activation="tanh", recurrent_activation="sigmoid")
+    kernels_setting("fused")
+    assert kernels.inference_function("lstm", **options) is fused.lstm_inference
+    assert kernels.inference_function("lstm", activation="relu", recurrent_activation="sigmoid") is None
+    kernels_setting("reference")
+    assert kernels.inference_function("lstm", **options) is None

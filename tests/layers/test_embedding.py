@@ -122,3 +122,44 @@ def test_training_with_fused_kernels_equals_training_with_the_reference(float64,
     for ours, theirs in zip(results["fused"], results["reference"]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
     assert not np.allclose(results["fused"][0], weights[0])  # the embedding did train
+
+
+def test_grad_squares_sum_each_lookups_square(floatx, rng):
+    """What Keras/TF's Adam and RMSprop square: each lookup's gradient, before repeats add up."""
+    layer = layers.Embedding(6, 3)
+    layer.build((None, 5))
+    ids = np.array([[1, 1, 4, 1, 0], [4, 2, 2, 5, 1]])
+    dy = rng.normal(size=(2, 5, 3)).astype(floatx)
+    for _ in range(2):  # twice: the fused buffers are reused
+        layer.forward(ids)
+        layer.backward(dy)
+        expected = np.zeros((6, 3))
+        for b in range(2):
+            for t in range(5):
+                expected[ids[b, t]] += dy[b, t].astype(np.float64) ** 2
+        np.testing.assert_allclose(layer.grad_squares["embeddings"], expected, rtol=1e-6)
+        dy = rng.normal(size=(2, 5, 3)).astype(floatx)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fused_gradient_and_squares_side_by_side_equal_the_reference(rng, monkeypatch, kernels_setting,
+                                                                      threads):
+    """From 2 * MIN_ROWS_PER_THREAD rows the fused backward fills the gradient and its squares on
+    two threads: still the reference's, bit for bit, step after step."""
+    from bptt.kernels import _common
+
+    kernels_setting("fused")
+    monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
+    layer = layers.Embedding(11, 3)
+    layer.build((None, 4))
+    B = 2 * _common.MIN_ROWS_PER_THREAD + 1
+    for _ in range(3):
+        ids = rng.integers(0, 11, size=(B, 4))
+        dy = rng.normal(size=(B, 4, 3)).astype("float32")
+        layer.forward(ids, training=True)
+        layer.backward(dy)
+        table = layer.params["embeddings"]
+        np.testing.assert_array_equal(layer.grads["embeddings"],
+                                      reference_embedding.embedding_backward(dy, ids, table))
+        np.testing.assert_array_equal(layer.grad_squares["embeddings"],
+                                      reference_embedding.embedding_backward_squares(dy, ids, table))

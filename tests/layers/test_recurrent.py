@@ -252,3 +252,56 @@ def test_seeded_layers_are_reproducible(rng):
     a = layers.LSTM(4, dropout=0.5, seed=7)
     b = layers.LSTM(4, dropout=0.5, seed=7)
     np.testing.assert_array_equal(a(x, training=True), b(x, training=True))
+
+
+@pytest.fixture(params=["fused", "reference"])
+def kernels_choice(request):
+    from bptt import backend
+
+    previous = backend.get_kernels()
+    backend.set_kernels(request.param)
+    yield request.param
+    backend.set_kernels(previous)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+@pytest.mark.parametrize("B, T, D, H", [(1, 1, 1, 1), (3, 7, 2, 3), (40, 5, 3, 4)])
+@pytest.mark.parametrize("return_sequences, return_state, go_backwards",
+                         [(False, False, False), (True, False, True), (True, True, False),
+                          (False, True, True)])
+def test_infer_equals_forward_in_inference_mode(name, B, T, D, H, return_sequences, return_state,
+                                                go_backwards, floatx, kernels_choice, rng):
+    """infer (predict's path: the fused inference kernel where there is one) gives what
+    forward(x, training=False) gives, also with initial states, and keeps no cache."""
+    layer = _build(name, H, floatx, return_sequences=return_sequences, return_state=return_state,
+                   go_backwards=go_backwards, dropout=0.3)
+    layer.build((None, T, D))
+    random_weights(layer, rng)
+    x = rng.normal(size=(B, T, D)).astype(floatx)
+    n_states = 2 if name == "LSTM" else 1
+    for initial in (None, [rng.normal(size=(B, H)).astype(floatx) for _ in range(n_states)]):
+        expected = layer.forward(x, training=False, initial_state=initial)
+        actual = layer.infer(x, initial_state=initial)
+        assert layer.cache is None
+        expected = expected if return_state else [expected]
+        actual = actual if return_state else [actual]
+        assert len(actual) == len(expected)
+        for index, (a, e) in enumerate(zip(actual, expected)):
+            assert a.dtype == e.dtype and a.shape == e.shape
+            _close(a, e, floatx, f"output {index}")
+
+
+def test_backward_after_inference_raises_and_forward_restores_it(rng):
+    layer = layers.LSTM(3, return_sequences=True)
+    x = rng.normal(size=(2, 4, 5)).astype("float32")
+    dy = np.ones((2, 4, 3), "float32")
+    with pytest.raises(RuntimeError, match="inference mode"):
+        layer.backward(dy)  # never run
+    layer(x)  # calling a layer is inference, as in Keras
+    with pytest.raises(RuntimeError, match="inference mode"):
+        layer.backward(dy)
+    layer.forward(x)
+    assert layer.backward(dy).shape == x.shape
+    layer.infer(x)
+    with pytest.raises(RuntimeError, match="inference mode"):
+        layer.backward(dy)

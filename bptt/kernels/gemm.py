@@ -1,0 +1,80 @@
+"""The layers' big GEMMs, split by rows over the kernel threads, each thread on SciPy's BLAS held
+at one thread (the BLAS numba's np.dot calls), so NumPy's BLAS pool never runs in a recurrent
+layer.
+
+Why: NumPy's OpenBLAS workers busy-wait on the second core for a while after every GEMM they
+join. A recurrent layer runs a big GEMM right before and after each time loop (x @ kernel, and
+dx, dkernel, drecurrent_kernel after the backward loop), so with those GEMMs on NumPy's pool the
+second half of a time loop split over two threads (_common.KERNEL_THREADS) races a spinning
+worker and gains nothing. Split here, the GEMMs keep both cores (two one-thread halves run about
+as fast as one two-thread GEMM) and leave nobody spinning.
+
+Must equal the plain NumPy products (tests/kernels/test_gemm.py); the row split changes only the
+order of the sums in the `_tn` reduction.
+
+    matmul(a, b)      a (N, K) @ b (K, M) -> (N, M), rows of a split
+    matmul_tn(a, b)   a (N, K)^T @ b (N, M) -> (K, M), the reduction over N split, partial sums added
+"""
+import numpy as np
+from numba import njit
+
+from bptt.kernels import _common
+from bptt.kernels._common import JIT_OPTIONS
+
+MIN_ROWS = 256  # below this per thread, one thread does it (the hand-off costs more than it saves)
+
+
+@njit(**JIT_OPTIONS)
+def _matmul_rows(a, b, out, part, r0, r1):
+    np.dot(a[r0:r1], b, out[r0:r1])
+
+
+@njit(**JIT_OPTIONS)
+def _matmul_tn_rows(a, b, parts, part, r0, r1):
+    np.dot(a[r0:r1].T, b[r0:r1], parts[part])
+
+
+def _run_parts(loop, N, parts_count, *args):
+    """loop(*args, part, r0, r1) for parts_count consecutive row ranges covering [0, N)."""
+    bounds = [N * i // parts_count for i in range(parts_count + 1)]
+    with _common.blas_threads(1):
+        if parts_count == 1:
+            loop(*args, 0, 0, N)
+            return
+        futures = [_common._pool().submit(loop, *args, i, bounds[i], bounds[i + 1])
+                   for i in range(1, parts_count)]
+        try:
+            loop(*args, 0, bounds[0], bounds[1])
+        finally:
+            for future in futures:
+                future.result()
+
+
+def _parts(N):
+    return max(1, min(_common.KERNEL_THREADS, N // MIN_ROWS))
+
+
+def matmul(a, b):
+    """a (N, K) @ b (K, M) -> (N, M) C-contiguous, in a's dtype (b is cast to it)."""
+    a = _common.as_dtype(a, a.dtype)
+    b = _common.as_dtype(b, a.dtype)
+    out = np.empty((a.shape[0], b.shape[1]), a.dtype)  # (N, M)
+    if a.shape[0] and a.shape[1] and b.shape[1]:
+        _run_parts(_matmul_rows, a.shape[0], _parts(a.shape[0]), a, b, out)
+    else:
+        out[...] = 0
+    return out
+
+
+def matmul_tn(a, b):
+    """a (N, K)^T @ b (N, M) -> (K, M), in a's dtype."""
+    a = _common.as_dtype(a, a.dtype)
+    b = _common.as_dtype(b, a.dtype)
+    N = a.shape[0]
+    parts = _parts(N)
+    out = np.empty((parts, a.shape[1], b.shape[1]), a.dtype)  # (P, K, M) partial sums
+    if N and a.shape[1] and b.shape[1]:
+        _run_parts(_matmul_tn_rows, N, parts, a, b, out)
+    else:
+        out[...] = 0
+    return out[0] if parts == 1 else out.sum(axis=0)
