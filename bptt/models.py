@@ -179,10 +179,11 @@ class Sequential:
         for layer in self._layers:
             if layer.trainable and self.trainable:
                 squares = getattr(layer, "grad_squares", {})
+                rows = getattr(layer, "grad_rows", {})
                 for key, value in layer.params.items():
                     grad = layer.grads[key]
                     if key in squares:  # an embedding: as Keras on TensorFlow hands it over
-                        grad = optimizers.RowGradient(grad, squares[key])
+                        grad = optimizers.RowGradient(grad, squares[key], rows.get(key))
                     pairs.append((grad, value))
         return pairs
 

@@ -424,10 +424,12 @@ def test_row_gradient_squares_enter_v_as_keras_tf_does(name, kernels, monkeypatc
     rng = np.random.default_rng(0)
     w0 = rng.normal(size=(5, 3)).astype(np.float32)
     g = rng.normal(size=(5, 3)).astype(np.float32)
+    g[3] = 0  # a row the batch did not look up: its squares are 0 = g^2 there too
     squares = (g * g * rng.uniform(0.2, 1.0, size=g.shape)).astype(np.float32)
+    rows = np.array([True, True, True, False, True])
     w = w0.copy()
     optimizer = optimizers.get(name)
-    optimizer.apply_gradients([(RowGradient(g, squares), w)])
+    optimizer.apply_gradients([(RowGradient(g, squares, rows), w)])
     lr = np.float32(optimizer.learning_rate)
     if name == "adam":  # t = 1: m = 0.1 g, v = 0.001 s, alpha = lr sqrt(0.001) / 0.1
         alpha = lr * np.sqrt(np.float32(1 - 0.999)) / np.float32(1 - 0.9)

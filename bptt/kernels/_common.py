@@ -258,20 +258,6 @@ def run_rows(loop, B, *args, threads=None, min_rows=None):
                 future.result()
 
 
-def run_both(first, second, B):
-    """(first(), second()), the second on a helper thread where run_rows would split a batch of
-    B rows (row_chunks(B) > 1): for two independent nogil kernels (the embedding's gradient and
-    its squares)."""
-    if row_chunks(B) < 2:
-        return first(), second()
-    future = _pool().submit(second)
-    try:
-        result = first()
-    finally:
-        other = future.result()
-    return result, other
-
-
 # --- argument handling, outside the compiled loops -------------------------------------------
 
 def as_dtype(array, dtype):

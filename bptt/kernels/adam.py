@@ -96,8 +96,29 @@ def _adam_lazy_rows(w, g, g2, g_bits, m, v, v_hat, row_size, alpha, one_minus_be
                 w[i] = w[i] - w[i] * weight_decay * lr
 
 
+@njit(**_JIT)
+def _adam_square_rows(w, g, g2, square_rows, m, v, v_hat, row_size, alpha, one_minus_beta_1,
+                      one_minus_beta_2, epsilon, decay, weight_decay, lr):
+    """_adam_flat with g2 read only in the rows flagged in square_rows (elsewhere g2 == g * g,
+    so g * g is used and the squares are not read): an embedding's few looked-up rows."""
+    amsgrad = v_hat.shape[0] > 0
+    empty = g2[:0]
+    rows = w.shape[0] // row_size
+    r = 0
+    while r < rows:  # runs of rows with the same flag: few, long, vectorised passes
+        start, flagged = r, square_rows[r]
+        while r < rows and square_rows[r] == flagged:
+            r += 1
+        i0, i1 = start * row_size, r * row_size
+        run_v_hat = v_hat[i0:i1] if amsgrad else v_hat
+        run_g2 = g2[i0:i1] if flagged else empty
+        _adam_elements(w[i0:i1], g[i0:i1], run_g2, m[i0:i1], v[i0:i1], run_v_hat, alpha,
+                       one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr)
+
+
 def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1, beta_2,
-                epsilon, weight_decay=None, lr=0.0, lazy_rows=False, grad_square=None):
+                epsilon, weight_decay=None, lr=0.0, lazy_rows=False, grad_square=None,
+                square_rows=None):
     """One Adam step on `variable`, in place, with its slots `momentum`, `velocity` (and
     `velocity_hat` for amsgrad, else None).
 
@@ -107,7 +128,8 @@ def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1,
     as the reference: inf * 0 is NaN there too). lazy_rows: rows (slices along the first axis)
     whose gradient is all zero are skipped, see bptt.optimizers.Adam (not Keras' rule).
     grad_square: the array to use for g^2 in v's update (an embedding's, see
-    bptt.optimizers.base.RowGradient), else None.
+    bptt.optimizers.base.RowGradient), else None; square_rows: (rows,) bool, the rows where it
+    differs from g^2 (it is read only there), or None for all rows.
     """
     dt = variable.dtype.type
     empty = np.empty(0, dtype=variable.dtype)
@@ -116,8 +138,11 @@ def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1,
               velocity.reshape(-1), empty if velocity_hat is None else velocity_hat.reshape(-1))
     scalars = (dt(alpha), dt(1 - beta_1), dt(1 - beta_2), dt(epsilon),
                weight_decay is not None, dt(weight_decay or 0.0), dt(lr))
-    if lazy_rows:
-        row_size = variable.size // variable.shape[0] if variable.ndim and variable.shape[0] else 1
+    row_size = variable.size // variable.shape[0] if variable.ndim and variable.shape[0] else 1
+    if square_rows is not None and grad_square is not None and not lazy_rows:
+        _adam_square_rows(arrays[0], arrays[1], arrays[2], square_rows, *arrays[3:],
+                          max(row_size, 1), *scalars)
+    elif lazy_rows:
         g_bits = arrays[1].view(np.uint32 if variable.dtype == np.float32 else np.uint64)
         _adam_lazy_rows(arrays[0], arrays[1], arrays[2], g_bits, *arrays[3:], max(row_size, 1),
                         *scalars)

@@ -58,3 +58,41 @@ def embedding_backward_into(dembeddings, rows_before, ids, dy):
         dy = np.ascontiguousarray(dy)
     _refill(dembeddings, rows_before.reshape(-1), ids, dy, time_major)
     return dembeddings
+
+
+@njit(**_JIT)
+def _refill_with_squares(dembeddings, dsquares, looked_up, rows_before, ids, dy, time_major):
+    """_refill for the gradient and, in the same pass, the sum of each lookup's dy^2 and the
+    (V,) flags of the rows looked up."""
+    D = dembeddings.shape[1]
+    for k in range(rows_before.shape[0]):
+        r = rows_before[k]
+        looked_up[r] = False
+        row, square_row = dembeddings[r], dsquares[r]
+        for d in range(D):
+            row[d] = 0
+            square_row[d] = 0
+    for p in range(ids.shape[0]):
+        for q in range(ids.shape[1]):
+            r = ids[p, q]
+            looked_up[r] = True
+            row, square_row = dembeddings[r], dsquares[r]
+            dy_row = dy[q, p] if time_major else dy[p, q]  # (D,) contiguous
+            for d in range(D):
+                row[d] += dy_row[d]
+            for d in range(D):
+                square_row[d] += dy_row[d] * dy_row[d]
+
+
+def embedding_backward_with_squares_into(dembeddings, dsquares, looked_up, rows_before, ids, dy):
+    """embedding_backward_into for the gradient, plus `dsquares` (V, D), the sum over each row's
+    lookups of dy^2 (bptt.ops.embedding.embedding_backward_squares), and `looked_up` (V,) bool,
+    in one pass; all three buffers hold their previous call's result (or zeros) on entry."""
+    D = dembeddings.shape[1]
+    if ids.ndim != 2:
+        ids, dy = ids.reshape(1, -1), dy.reshape(1, -1, D)
+    time_major = not dy.flags.c_contiguous and dy.transpose(1, 0, 2).flags.c_contiguous
+    dy = dy.transpose(1, 0, 2) if time_major else np.ascontiguousarray(dy)
+    _refill_with_squares(dembeddings, dsquares, looked_up, rows_before.reshape(-1), ids, dy,
+                         time_major)
+    return dembeddings, dsquares, looked_up

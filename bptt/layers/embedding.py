@@ -52,6 +52,7 @@ class Embedding(Layer):
         self._rows_before = None  # (B, T) a copy of the ids the last fused backward wrote
         self._dsquares = None  # (V, D) the same for grad_squares
         self.grad_squares = {}
+        self.grad_rows = {}  # (V,) bool: the rows the last fused backward looked up
 
     def build(self, input_shape):
         self.add_weight("embeddings", (self.input_dim, self.output_dim),
@@ -102,25 +103,25 @@ class Embedding(Layer):
             self.grads["embeddings"] = reference.embedding_backward(dy, ids, embeddings)
             self.grad_squares = {
                 "embeddings": reference.embedding_backward_squares(dy, ids, embeddings)}
+            self.grad_rows = {}
             return None  # ids have no gradient
-        from bptt.kernels._common import run_both
-        from bptt.kernels.embedding import embedding_backward_into
+        from bptt.kernels.embedding import embedding_backward_with_squares_into
 
         buffer = self._dembeddings
         if buffer is None or buffer.shape != embeddings.shape or buffer.dtype != embeddings.dtype:
             buffer = np.zeros_like(embeddings, order="C")
             self._dsquares = np.zeros_like(embeddings, order="C")
+            self._looked_up = np.zeros(len(embeddings), dtype=np.bool_)
             self._dembeddings, self._rows_before = buffer, np.empty(0, np.intp)  # nothing to clear
         # A copy of the ids: the caller may reuse its batch array before the next backward.
         rows = np.array(ids, dtype=np.intp, order="C")  # (B, T)
         dy = np.asarray(dy, dtype=embeddings.dtype)  # (B, T, D), any strides
-        # Two independent kernels, each bound by its random row accesses: side by side on two
-        # cores from batch 64 (tutorial, batch 128: 1.25 -> 0.98 ms; at 32 the hand-off costs more).
-        self.grads["embeddings"], dsquares = run_both(
-            lambda: embedding_backward_into(buffer, self._rows_before, rows, dy),
-            lambda: embedding_backward_into(self._dsquares, self._rows_before, rows, np.square(dy)),
-            len(rows))
+        # One pass fills the gradient, its per-lookup squares and the looked-up rows (the
+        # optimizer reads the squares only there: bptt.optimizers.base.RowGradient).
+        self.grads["embeddings"], dsquares, looked_up = embedding_backward_with_squares_into(
+            buffer, self._dsquares, self._looked_up, self._rows_before, rows, dy)
         self.grad_squares = {"embeddings": dsquares}
+        self.grad_rows = {"embeddings": looked_up}
         self._rows_before = rows
         return None  # ids have no gradient
 

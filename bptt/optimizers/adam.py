@@ -115,7 +115,9 @@ class Adam(Optimizer):
         adam_update(variable, grad, slots["momentum"], slots["velocity"],
                     slots.get("velocity_hat"), self._alpha(variable.dtype.type, lr),
                     self.beta_1, self.beta_2, self.epsilon, self.weight_decay, lr,
-                    lazy_rows=self.lazy_rows, grad_square=grad_square)
+                    lazy_rows=self.lazy_rows,
+                    grad_square=None if grad_square is None else grad_square[0],
+                    square_rows=None if grad_square is None else grad_square[1])
 
     def get_config(self):
         config = {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -51,6 +51,7 @@ class RowGradient(NamedTuple):
 
     summed: np.ndarray  # (V, D) the gradient, repeats added up
     squares: np.ndarray  # (V, D) sum over repeats of each lookup's gradient squared
+    rows: np.ndarray = None  # (V,) bool: the rows looked up; elsewhere squares == summed^2 == 0
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # what the compiled updates take
 
@@ -153,7 +154,8 @@ class Optimizer:
         for i, (grad, variable) in enumerate(kept):
             square = None
             if isinstance(grad, RowGradient):
-                grad, square = grad.summed, np.asarray(grad.squares, dtype=variable.dtype)
+                square = (np.asarray(grad.squares, dtype=variable.dtype), grad.rows)
+                grad = grad.summed
             squares.append(square)
             if not isinstance(variable, np.ndarray) or variable.dtype.kind != "f":
                 raise TypeError(
@@ -187,8 +189,9 @@ class Optimizer:
             if is_fused:
                 self._fused_update_step(np.ascontiguousarray(grad), variable,
                                         self._slots_for(variable), lr, square)
-            else:
-                self._update_step(grad, variable, self._slots_for(variable), lr, square)
+            else:  # the reference reads the squares everywhere (== g^2 off the looked-up rows)
+                self._update_step(grad, variable, self._slots_for(variable), lr,
+                                  None if square is None else square[0])
         self.iterations += 1
         return self.iterations
 
@@ -332,7 +335,8 @@ class Optimizer:
 
     def _fused_update_step(self, grad, variable, slots, lr, grad_square=None):
         """`_update_step` with the weight decay in front of it, in one compiled pass; grad is
-        C-contiguous and in the variable's dtype."""
+        C-contiguous and in the variable's dtype; grad_square None or (squares, rows) of a
+        RowGradient."""
         raise NotImplementedError
 
     def __repr__(self):

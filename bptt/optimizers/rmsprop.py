@@ -79,7 +79,8 @@ class RMSprop(Optimizer):
 
         rmsprop_update(variable, grad, slots["velocity"], slots.get("average_gradient"),
                        slots.get("momentum"), self.rho, self.epsilon, lr, self.momentum,
-                       self.weight_decay, grad_square=grad_square)
+                       self.weight_decay,
+                       grad_square=None if grad_square is None else grad_square[0])
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,

@@ -144,8 +144,8 @@ def test_grad_squares_sum_each_lookups_square(floatx, rng):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_fused_gradient_and_squares_side_by_side_equal_the_reference(rng, monkeypatch, kernels_setting,
                                                                       threads):
-    """From 2 * MIN_ROWS_PER_THREAD rows the fused backward fills the gradient and its squares on
-    two threads: still the reference's, bit for bit, step after step."""
+    """The fused backward (one pass for the gradient, its squares and the looked-up rows, with
+    KERNEL_THREADS 1 or 2 around it) equals the reference bit for bit, step after step."""
     from bptt.kernels import _common
 
     kernels_setting("fused")
@@ -163,3 +163,6 @@ def test_fused_gradient_and_squares_side_by_side_equal_the_reference(rng, monkey
                                       reference_embedding.embedding_backward(dy, ids, table))
         np.testing.assert_array_equal(layer.grad_squares["embeddings"],
                                       reference_embedding.embedding_backward_squares(dy, ids, table))
+        looked_up = np.zeros(11, dtype=bool)
+        looked_up[ids.reshape(-1)] = True
+        np.testing.assert_array_equal(layer.grad_rows["embeddings"], looked_up)
