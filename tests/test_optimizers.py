@@ -440,3 +440,26 @@ def test_row_gradient_squares_enter_v_as_keras_tf_does(name, kernels, monkeypatc
     else:  # SGD is linear in g: the squares do not matter
         expected = w0 - lr * g
     np.testing.assert_allclose(w, expected, rtol=2e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("kernels", ["reference", "fused"])
+@pytest.mark.parametrize("name, slot", [("adam", "momentum"), ("rmsprop", "velocity"),
+                                        ("sgd", "momentum")])
+def test_slots_never_hold_subnormals(name, slot, kernels, monkeypatch):
+    """As TensorFlow's CPU kernels (flush-to-zero): a slot decaying below the smallest normal
+    float becomes 0, in the fused update and the reference alike; normal values are untouched."""
+    from bptt import backend
+
+    monkeypatch.setattr(backend, "_KERNELS", kernels)
+    optimizer = {"adam": optimizers.Adam(), "rmsprop": optimizers.RMSprop(),
+                 "sgd": optimizers.SGD(momentum=0.9)}[name]
+    w = np.ones(4, dtype=np.float32)
+    optimizer.apply_gradients([(np.ones(4, dtype=np.float32), w)])
+    tiny = np.finfo(np.float32).tiny
+    optimizer._slots_for(w)[slot][...] = [tiny * 1.05, -tiny * 1.05, 1e-3, tiny * 20]
+    optimizer.apply_gradients([(np.zeros(4, dtype=np.float32), w)])
+    values = optimizer._slots_for(w)[slot]
+    assert not np.any((values != 0) & (np.abs(values) < tiny)), values
+    if name != "rmsprop":  # m decays by 0.9: the first two would be subnormal, so are 0
+        np.testing.assert_array_equal(values[:2], 0)
+    assert values[2] != 0 and values[3] != 0  # still normal: kept

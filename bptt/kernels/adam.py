@@ -34,7 +34,7 @@ _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 @register_jitable
 def _adam_elements(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
-                   decay, weight_decay, lr):
+                   decay, weight_decay, lr, tiny):
     """Every element of the 1-D arrays; v_hat of length 0 unless amsgrad, g2 (the squared
     gradient to use instead of g * g: see bptt.optimizers.base.RowGradient) of length 0 unless
     given. (The loop runs from 0: with a range(i0, i1) numba cannot rule out negative indices
@@ -49,6 +49,10 @@ def _adam_elements(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_bet
         g2i = g2[i] if squares else gi * gi
         mi = m[i] + (gi - m[i]) * one_minus_beta_1
         vi = v[i] + (g2i - v[i]) * one_minus_beta_2
+        if abs(mi) < tiny:  # flush subnormals to zero, as TensorFlow's CPU kernels do
+            mi = mi - mi
+        if abs(vi) < tiny:
+            vi = vi - vi
         m[i] = mi
         v[i] = vi
         if amsgrad:
@@ -62,15 +66,15 @@ def _adam_elements(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_bet
 
 @njit(**_JIT)
 def _adam_flat(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
-               decay, weight_decay, lr):
+               decay, weight_decay, lr, tiny):
     """All arrays 1-D, same length and dtype; v_hat and g2 of length 0 unless used."""
     _adam_elements(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
-                   decay, weight_decay, lr)
+                   decay, weight_decay, lr, tiny)
 
 
 @njit(**_JIT)
 def _adam_lazy_rows(w, g, g2, g_bits, m, v, v_hat, row_size, alpha, one_minus_beta_1,
-                    one_minus_beta_2, epsilon, decay, weight_decay, lr):
+                    one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny):
     """The arrays 1-D, read as rows of row_size: a row whose gradient is all zero keeps its m,
     v (and v_hat) and gets only the weight decay; the others get the full update.
 
@@ -90,7 +94,7 @@ def _adam_lazy_rows(w, g, g2, g_bits, m, v, v_hat, row_size, alpha, one_minus_be
             row_v_hat = v_hat[i0:i1] if amsgrad else v_hat
             row_g2 = g2[i0:i1] if g2.shape[0] > 0 else g2
             _adam_elements(w[i0:i1], g[i0:i1], row_g2, m[i0:i1], v[i0:i1], row_v_hat, alpha,
-                           one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr)
+                           one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny)
         elif decay:
             for i in range(i0, i1):
                 w[i] = w[i] - w[i] * weight_decay * lr
@@ -98,7 +102,7 @@ def _adam_lazy_rows(w, g, g2, g_bits, m, v, v_hat, row_size, alpha, one_minus_be
 
 @njit(**_JIT)
 def _adam_square_rows(w, g, g2, square_rows, m, v, v_hat, row_size, alpha, one_minus_beta_1,
-                      one_minus_beta_2, epsilon, decay, weight_decay, lr):
+                      one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny):
     """_adam_flat with g2 read only in the rows flagged in square_rows (elsewhere g2 == g * g,
     so g * g is used and the squares are not read): an embedding's few looked-up rows."""
     amsgrad = v_hat.shape[0] > 0
@@ -113,7 +117,7 @@ def _adam_square_rows(w, g, g2, square_rows, m, v, v_hat, row_size, alpha, one_m
         run_v_hat = v_hat[i0:i1] if amsgrad else v_hat
         run_g2 = g2[i0:i1] if flagged else empty
         _adam_elements(w[i0:i1], g[i0:i1], run_g2, m[i0:i1], v[i0:i1], run_v_hat, alpha,
-                       one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr)
+                       one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny)
 
 
 def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1, beta_2,
@@ -137,7 +141,7 @@ def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1,
     arrays = (variable.reshape(-1), grad.reshape(-1), g2, momentum.reshape(-1),
               velocity.reshape(-1), empty if velocity_hat is None else velocity_hat.reshape(-1))
     scalars = (dt(alpha), dt(1 - beta_1), dt(1 - beta_2), dt(epsilon),
-               weight_decay is not None, dt(weight_decay or 0.0), dt(lr))
+               weight_decay is not None, dt(weight_decay or 0.0), dt(lr), dt(np.finfo(dt).tiny))
     row_size = variable.size // variable.shape[0] if variable.ndim and variable.shape[0] else 1
     if square_rows is not None and grad_square is not None and not lazy_rows:
         _adam_square_rows(arrays[0], arrays[1], arrays[2], square_rows, *arrays[3:],

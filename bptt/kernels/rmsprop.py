@@ -19,7 +19,7 @@ _JIT = dict(cache=True, nogil=True, error_model="numpy")  # no fastmath: round a
 
 @njit(**_JIT)
 def _rmsprop_flat(w, g, g2, v, a, mom, rho, one_minus_rho, epsilon, lr, momentum,
-                  decay, weight_decay):
+                  decay, weight_decay, tiny):
     """All arrays 1-D, same length and dtype; a (centered), mom (momentum > 0) and g2 (the
     squared gradient to use instead of g * g) of length 0 when not used."""
     squares = g2.shape[0] > 0
@@ -32,9 +32,13 @@ def _rmsprop_flat(w, g, g2, v, a, mom, rho, one_minus_rho, epsilon, lr, momentum
             wi = wi - wi * weight_decay * lr
         g2i = g2[i] if squares else gi * gi
         vi = v[i] * rho + g2i * one_minus_rho
+        if abs(vi) < tiny:  # flush subnormals to zero, as TensorFlow's CPU kernels do
+            vi = vi - vi
         v[i] = vi
         if centered:
             ai = a[i] * rho + gi * one_minus_rho
+            if abs(ai) < tiny:
+                ai = ai - ai
             a[i] = ai
             denominator = vi - ai * ai + epsilon
         else:
@@ -42,6 +46,8 @@ def _rmsprop_flat(w, g, g2, v, a, mom, rho, one_minus_rho, epsilon, lr, momentum
         increment = gi * lr / np.sqrt(denominator)
         if use_momentum:
             mi = mom[i] * momentum + increment
+            if abs(mi) < tiny:
+                mi = mi - mi
             mom[i] = mi
             w[i] = wi - mi
         else:
@@ -65,5 +71,5 @@ def rmsprop_update(variable, grad, velocity, average_gradient, momentum_slot, rh
         empty if average_gradient is None else average_gradient.reshape(-1),
         empty if momentum_slot is None else momentum_slot.reshape(-1),
         dt(rho), dt(1 - rho), dt(epsilon), dt(lr), dt(momentum),
-        weight_decay is not None, dt(weight_decay or 0.0),
+        weight_decay is not None, dt(weight_decay or 0.0), dt(np.finfo(dt).tiny),
     )

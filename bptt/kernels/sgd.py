@@ -17,7 +17,7 @@ _JIT = dict(cache=True, nogil=True, error_model="numpy")  # no fastmath: round a
 
 
 @njit(**_JIT)
-def _sgd_flat(w, g, m, lr, momentum, nesterov, decay, weight_decay):
+def _sgd_flat(w, g, m, lr, momentum, nesterov, decay, weight_decay, tiny):
     """All arrays 1-D, same length and dtype; m of length 0 when momentum = 0."""
     use_momentum = m.shape[0] > 0
     for i in range(w.shape[0]):
@@ -27,6 +27,8 @@ def _sgd_flat(w, g, m, lr, momentum, nesterov, decay, weight_decay):
         lr_g = g[i] * lr
         if use_momentum:
             mi = m[i] * momentum - lr_g
+            if abs(mi) < tiny:  # flush subnormals to zero, as TensorFlow's CPU kernels do
+                mi = mi - mi
             m[i] = mi
             if nesterov:
                 w[i] = wi + (mi * momentum - lr_g)
@@ -44,4 +46,5 @@ def sgd_update(variable, grad, momentum_slot, lr, momentum, nesterov, weight_dec
         variable.reshape(-1), grad.reshape(-1),
         np.empty(0, dtype=variable.dtype) if momentum_slot is None else momentum_slot.reshape(-1),
         dt(lr), dt(momentum), bool(nesterov), weight_decay is not None, dt(weight_decay or 0.0),
+        dt(np.finfo(dt).tiny),
     )

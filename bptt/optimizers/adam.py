@@ -8,12 +8,15 @@ t = iterations + 1.
     w = w - (m * alpha) / (sqrt(v) + epsilon)  "epsilon hat": outside the sqrt,
                                                 added to the *uncorrected* sqrt(v)
 
+m and v are flushed to zero where they fall below the smallest normal float, as TensorFlow's
+CPU kernels do (see base.flush_subnormals).
+
 The NumPy `_update_step` is the reference; bptt.kernels.adam is the fused one, held equal to it
 by tests/kernels/test_adam.py.
 """
 import numpy as np
 
-from bptt.optimizers.base import Optimizer
+from bptt.optimizers.base import Optimizer, flush_subnormals
 
 
 class Adam(Optimizer):
@@ -76,6 +79,7 @@ class Adam(Optimizer):
         np.subtract(grad, m, out=tmp)
         tmp *= dt(1 - self.beta_1)
         m += tmp  # m += (g - m) * (1 - beta_1)
+        flush_subnormals(m)
         if grad_square is None:
             np.square(grad, out=tmp)
         else:
@@ -83,6 +87,7 @@ class Adam(Optimizer):
         tmp -= v
         tmp *= dt(1 - self.beta_2)
         v += tmp  # v += (g^2 - v) * (1 - beta_2)
+        flush_subnormals(v)
         if self.amsgrad:
             v_hat = slots["velocity_hat"]
             np.maximum(v_hat, v, out=v_hat)

@@ -343,6 +343,18 @@ class Optimizer:
         return f"<{type(self).__name__} name={self.name!r} learning_rate={self.learning_rate}>"
 
 
+def flush_subnormals(slot):
+    """Set the entries of `slot` below the smallest normal float to zero, in place.
+
+    TensorFlow runs its CPU kernels with subnormals flushed to zero, so Keras' optimizer slots
+    never hold one. Without the flush, an embedding row the batches stop looking up sees its m
+    shrink by beta_1 = 0.9 a step into subnormals within a few hundred steps, where every
+    arithmetic operation on it costs ~20x: the update of the tutorial's 20,000-row table went
+    from ~2 ms to ~37 ms."""
+    tiny = np.finfo(slot.dtype).tiny
+    np.copyto(slot, 0, where=np.abs(slot) < tiny)
+
+
 def _sum_of_squares(g):
     flat = g.reshape(-1)
     return float(np.dot(flat, flat))

@@ -12,7 +12,7 @@ it by tests/kernels/test_rmsprop.py.
 """
 import numpy as np
 
-from bptt.optimizers.base import Optimizer
+from bptt.optimizers.base import Optimizer, flush_subnormals
 
 
 class RMSprop(Optimizer):
@@ -51,11 +51,13 @@ class RMSprop(Optimizer):
             denominator[...] = grad_square  # an embedding's: see base.RowGradient
         denominator *= dt(1 - self.rho)
         v += denominator  # v = rho * v + (1 - rho) * g^2
+        flush_subnormals(v)
         if self.centered:
             a = slots["average_gradient"]
             a *= rho
             np.multiply(grad, dt(1 - self.rho), out=denominator)
             a += denominator  # a = rho * a + (1 - rho) * g
+            flush_subnormals(a)
             np.square(a, out=denominator)
             np.subtract(v, denominator, out=denominator)
             denominator += dt(self.epsilon)  # v - a^2 + epsilon
@@ -68,6 +70,7 @@ class RMSprop(Optimizer):
             mom = slots["momentum"]
             mom *= dt(self.momentum)
             mom += increment
+            flush_subnormals(mom)
             variable -= mom
         else:
             variable -= increment

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from bptt.optimizers.base import Optimizer
+from bptt.optimizers.base import Optimizer, flush_subnormals
 
 
 class SGD(Optimizer):
@@ -43,6 +43,7 @@ class SGD(Optimizer):
         m = slots["momentum"]
         m *= dt(self.momentum)
         m -= lr_g  # m = momentum * m - lr * g
+        flush_subnormals(m)
         if self.nesterov:
             step = self._buffer(variable, 1)
             np.multiply(m, dt(self.momentum), out=step)
