@@ -209,6 +209,13 @@ KERNEL_THREADS = min(2, os.cpu_count() or 1)
 MIN_ROWS_PER_THREAD = 32  # below this a thread's work is too thin to pay for the hand-off
 
 
+# Whether NumPy's BLAS pool ran the last recurrent layer's big GEMMs (kernels.gemm_functions sets
+# it): if so its workers may still spin on the second core, and compiled passes that could take
+# both cores (the optimizers' updates of big variables) keep to one. True until a layer says
+# otherwise, as any model without recurrent layers runs its GEMMs on NumPy's pool.
+numpy_blas_busy = True
+
+
 def row_chunks(B, threads=None, min_rows=None):
     """How many threads run_rows gives a batch of B rows."""
     threads = KERNEL_THREADS if threads is None else threads

@@ -13,7 +13,11 @@ scratch buffers; Adam is memory-bound, and the tutorial's embedding alone is 2.5
 (10 MB per array in float32), so one pass that reads g, m, v, w once and writes m, v, w once
 moves a fraction of the bytes: the tutorial model's whole update went from ~10 ms to ~2 ms a
 training step (2-core Xeon, float32). One thread: splitting it over two cores (threads or
-numba's prange) measured no faster inside a training step.
+numba's prange) measured no faster inside a training step at batch 32, where NumPy's BLAS workers
+still spin on the second core after the layers' GEMMs; where the recurrent layers kept off NumPy's
+pool (bptt.kernels.gemm, from batch 64) a big variable's rows are split over the kernel threads:
+tutorial model, batch 128, whole train step -5% (2 cores). The update is element-wise, so the
+split changes nothing in the result.
 
 Adam(lazy_rows=True), opt-in and not Keras' rule, runs `_adam_lazy_rows`: rows (slices along
 the first axis) whose gradient is all zero are skipped, see bptt.optimizers.Adam.
@@ -28,6 +32,12 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
+from bptt.kernels import _common
+
+# Where the rows of a variable are split over threads, each gets at least this many elements
+# (4 MB of float32 weights; with g, m and v 16 MB): below, the hand-off costs more than it saves.
+MIN_ELEMENTS_PER_THREAD = 1 << 20
+
 # No fastmath: the kernel must round exactly as the NumPy reference does.
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
@@ -37,12 +47,15 @@ def _adam_elements(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_bet
                    decay, weight_decay, lr, tiny):
     """Every element of the 1-D arrays; v_hat of length 0 unless amsgrad, g2 (the squared
     gradient to use instead of g * g: see bptt.optimizers.base.RowGradient) of length 0 unless
-    given. (The loop runs from 0: with a range(i0, i1) numba cannot rule out negative indices
-    and LLVM does not vectorise.)"""
+    given, g of length 0 where the gradient is known to be all +0 (it is then not read; the
+    arithmetic is the same, with g = 0). (The loop runs from 0: with a range(i0, i1) numba
+    cannot rule out negative indices and LLVM does not vectorise.)"""
     amsgrad = v_hat.shape[0] > 0
     squares = g2.shape[0] > 0
+    read_g = g.shape[0] > 0
+    zero = tiny - tiny  # +0 in the variable's dtype
     for i in range(w.shape[0]):
-        gi = g[i]
+        gi = g[i] if read_g else zero
         wi = w[i]
         if decay:
             wi = wi - wi * weight_decay * lr
@@ -101,12 +114,15 @@ def _adam_lazy_rows(w, g, g2, g_bits, m, v, v_hat, row_size, alpha, one_minus_be
 
 
 @njit(**_JIT)
-def _adam_square_rows(w, g, g2, square_rows, m, v, v_hat, row_size, alpha, one_minus_beta_1,
-                      one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny):
+def _adam_square_rows(w, g, g2, square_rows, zero_off_rows, m, v, v_hat, row_size, alpha,
+                      one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny):
     """_adam_flat with g2 read only in the rows flagged in square_rows (elsewhere g2 == g * g,
-    so g * g is used and the squares are not read): an embedding's few looked-up rows."""
+    so g * g is used and the squares are not read): an embedding's few looked-up rows. With
+    zero_off_rows, g is +0 in the unflagged rows and is not read there either (an embedding's
+    gradient: ~9 of the tutorial's 10 MB a step)."""
     amsgrad = v_hat.shape[0] > 0
     empty = g2[:0]
+    no_g = g[:0]
     rows = w.shape[0] // row_size
     r = 0
     while r < rows:  # runs of rows with the same flag: few, long, vectorised passes
@@ -116,13 +132,24 @@ def _adam_square_rows(w, g, g2, square_rows, m, v, v_hat, row_size, alpha, one_m
         i0, i1 = start * row_size, r * row_size
         run_v_hat = v_hat[i0:i1] if amsgrad else v_hat
         run_g2 = g2[i0:i1] if flagged else empty
-        _adam_elements(w[i0:i1], g[i0:i1], run_g2, m[i0:i1], v[i0:i1], run_v_hat, alpha,
+        run_g = g[i0:i1] if flagged or not zero_off_rows else no_g
+        _adam_elements(w[i0:i1], run_g, run_g2, m[i0:i1], v[i0:i1], run_v_hat, alpha,
                        one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny)
+
+
+_TINY = {}  # dtype type -> its smallest normal number (np.finfo costs microseconds a call)
+
+
+def _tiny(dt):
+    tiny = _TINY.get(dt)
+    if tiny is None:
+        tiny = _TINY[dt] = dt(np.finfo(dt).tiny)
+    return tiny
 
 
 def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1, beta_2,
                 epsilon, weight_decay=None, lr=0.0, lazy_rows=False, grad_square=None,
-                square_rows=None):
+                square_rows=None, zero_off_rows=False):
     """One Adam step on `variable`, in place, with its slots `momentum`, `velocity` (and
     `velocity_hat` for amsgrad, else None).
 
@@ -133,7 +160,9 @@ def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1,
     whose gradient is all zero are skipped, see bptt.optimizers.Adam (not Keras' rule).
     grad_square: the array to use for g^2 in v's update (an embedding's, see
     bptt.optimizers.base.RowGradient), else None; square_rows: (rows,) bool, the rows where it
-    differs from g^2 (it is read only there), or None for all rows.
+    differs from g^2 (it is read only there), or None for all rows. zero_off_rows: the
+    caller knows grad is +0 outside square_rows (an embedding's unclipped gradient), so it is
+    not read there.
     """
     dt = variable.dtype.type
     empty = np.empty(0, dtype=variable.dtype)
@@ -141,14 +170,31 @@ def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1,
     arrays = (variable.reshape(-1), grad.reshape(-1), g2, momentum.reshape(-1),
               velocity.reshape(-1), empty if velocity_hat is None else velocity_hat.reshape(-1))
     scalars = (dt(alpha), dt(1 - beta_1), dt(1 - beta_2), dt(epsilon),
-               weight_decay is not None, dt(weight_decay or 0.0), dt(lr), dt(np.finfo(dt).tiny))
+               weight_decay is not None, dt(weight_decay or 0.0), dt(lr), _tiny(dt))
     row_size = variable.size // variable.shape[0] if variable.ndim and variable.shape[0] else 1
-    if square_rows is not None and grad_square is not None and not lazy_rows:
-        _adam_square_rows(arrays[0], arrays[1], arrays[2], square_rows, *arrays[3:],
-                          max(row_size, 1), *scalars)
-    elif lazy_rows:
+    if lazy_rows:
         g_bits = arrays[1].view(np.uint32 if variable.dtype == np.float32 else np.uint64)
         _adam_lazy_rows(arrays[0], arrays[1], arrays[2], g_bits, *arrays[3:], max(row_size, 1),
                         *scalars)
     else:
-        _adam_flat(*arrays, *scalars)
+        row_size = max(row_size, 1)
+        rows = variable.size // row_size
+        square_rows = square_rows if grad_square is not None else None
+
+        def update_rows(r0, r1):  # rows [r0, r1) of every array (the empty ones stay empty)
+            if r0 == 0 and r1 == rows:
+                w, g, g2, m, v, v_hat = arrays
+            else:
+                i0, i1 = r0 * row_size, r1 * row_size
+                w, g, g2, m, v, v_hat = (a[i0:i1] if a.shape[0] else a for a in arrays)
+            if square_rows is None:
+                _adam_flat(w, g, g2, m, v, v_hat, *scalars)
+            else:
+                _adam_square_rows(w, g, g2, square_rows[r0:r1], bool(zero_off_rows), m, v, v_hat,
+                                  row_size, *scalars)
+
+        min_rows = -(-MIN_ELEMENTS_PER_THREAD // row_size)
+        if _common.numpy_blas_busy or _common.row_chunks(rows, min_rows=min_rows) == 1:
+            update_rows(0, rows)  # (no hand-off, no BLAS to pin: a few microseconds a variable)
+        else:
+            _common.run_rows(update_rows, rows, min_rows=min_rows)

@@ -122,7 +122,10 @@ class Adam(Optimizer):
                     self.beta_1, self.beta_2, self.epsilon, self.weight_decay, lr,
                     lazy_rows=self.lazy_rows,
                     grad_square=None if grad_square is None else grad_square[0],
-                    square_rows=None if grad_square is None else grad_square[1])
+                    square_rows=None if grad_square is None else grad_square[1],
+                    # a RowGradient's summed gradient is +0 off its rows unless clipping
+                    # scaled it (by NaN, global_clipnorm of a non-finite norm)
+                    zero_off_rows=not self._clips())
 
     def get_config(self):
         config = {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

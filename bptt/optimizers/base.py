@@ -205,6 +205,10 @@ class Optimizer:
             self._slots_for(variable)
 
     # -- clipping ----------------------------------------------------------------------------
+    def _clips(self):
+        """Whether _clip_gradients changes gradients (any clipping is set)."""
+        return any(c and c > 0 for c in (self.clipnorm, self.global_clipnorm, self.clipvalue))
+
     def _clip_gradients(self, grads):
         """Return clipped copies; the caller's gradient arrays are never modified."""
         if self.clipnorm and self.clipnorm > 0:

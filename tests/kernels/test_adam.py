@@ -129,3 +129,102 @@ def test_fused_lazy_rows_adam_matches_reference(rng, dtype, kwargs):
         "adam_update")
     for a, b in zip(ours, theirs):
         np.testing.assert_array_equal(a, b)
+
+
+# -- an embedding's RowGradient (Keras' dense rule, squares per lookup) --------------------------
+def row_gradient_steps(rng, dtype, steps=4, V=37, D=5):
+    """RowGradients as bptt.layers.Embedding hands them over: summed and squares +0 outside
+    the looked-up rows (runs of both kinds, first and last rows included in some steps)."""
+    from bptt.optimizers import RowGradient
+
+    out = []
+    for step in range(steps):
+        ids = rng.integers(0, V, 9)
+        ids[0] = 0 if step % 2 else V - 1
+        summed = np.zeros((V, D), dtype)
+        squares = np.zeros((V, D), dtype)
+        for i in ids:
+            g = rng.standard_normal(D).astype(dtype)
+            summed[i] += g
+            squares[i] += g * g
+        rows = np.zeros(V, bool)
+        rows[ids] = True
+        out.append(RowGradient(summed, squares, rows))
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", [dict(), dict(amsgrad=True, weight_decay=0.01),
+                                    dict(global_clipnorm=0.5), dict(clipvalue=0.1)])
+def test_row_gradient_update_equals_reference_bit_for_bit(rng, dtype, kwargs):
+    # The fused update reads neither the squares nor (unclipped) the gradient off the looked-up
+    # rows, where the reference reads their zeros: the same arithmetic with g = 0, so equal.
+    w0 = rng.standard_normal((37, 5)).astype(dtype)
+    steps = row_gradient_steps(rng, dtype)
+    results = {}
+    for mode in ("reference", "fused"):
+        w = w0.copy()
+        optimizer = optimizers.Adam(0.01, **kwargs)
+        with kernels(mode):
+            for grad in steps:
+                optimizer.apply_gradients([(grad, w)])
+        results[mode] = [w, *optimizer._slots_for(w).values()]
+    for ours, theirs in zip(results["fused"], results["reference"]):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_zero_off_rows_does_not_read_the_gradient_there(rng):
+    # The kernel's promise, seen directly: garbage off the flagged rows is never read.
+    w0 = rng.standard_normal((8, 3)).astype(np.float32)
+    rows = np.array([True, False, False, True, True, False, True, False])
+    g = np.where(rows[:, None], rng.standard_normal((8, 3)), 0).astype(np.float32)
+    squares = (g * g * 0.5).astype(np.float32)
+    slots = [np.full_like(w0, 0.01), np.full_like(w0, 0.02)]
+    expected = [w0.copy(), *(s.copy() for s in slots)]
+    fused.adam_update(expected[0], g, *expected[1:], None, 0.01, 0.9, 0.999, 1e-7,
+                      grad_square=squares, square_rows=rows)
+    poisoned = np.where(rows[:, None], g, np.nan).astype(np.float32)
+    got = [w0.copy(), *(s.copy() for s in slots)]
+    fused.adam_update(got[0], poisoned, *got[1:], None, 0.01, 0.9, 0.999, 1e-7,
+                      grad_square=squares, square_rows=rows, zero_off_rows=True)
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("row_gradient", [False, True])
+def test_rows_split_over_threads_equal_one_thread(rng, monkeypatch, row_gradient):
+    # Where NumPy's BLAS pool is quiet, a big variable's rows are split over the kernel threads;
+    # the update is element-wise, so the result is the one-thread result exactly. (Small sizes
+    # here: the threshold is lowered so the split happens, into uneven parts.)
+    from bptt.kernels import _common
+
+    monkeypatch.setattr(fused, "MIN_ELEMENTS_PER_THREAD", 7)
+    monkeypatch.setattr(_common, "KERNEL_THREADS", 2)
+    steps = row_gradient_steps(rng, np.float32, steps=3, V=37, D=5)
+    w0 = rng.standard_normal((37, 5)).astype(np.float32)
+    results = {}
+    for busy in (True, False):
+        monkeypatch.setattr(_common, "numpy_blas_busy", busy)
+        w = w0.copy()
+        slots = [np.zeros_like(w0) for _ in range(3)]
+        for t, grad in enumerate(steps, start=1):
+            square = dict(grad_square=grad.squares, square_rows=grad.rows, zero_off_rows=True)
+            fused.adam_update(w, grad.summed, *slots, 0.01 * t, 0.9, 0.999, 1e-7,
+                              weight_decay=0.01, lr=0.01, **(square if row_gradient else {}))
+        results[busy] = [w, *slots]
+    chunks = _common.row_chunks(37, threads=2, min_rows=-(-7 // 5))
+    assert chunks == 2
+    for ours, theirs in zip(results[False], results[True]):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_gemm_functions_say_whether_numpy_blas_ran(monkeypatch):
+    from bptt import backend, kernels
+    from bptt.kernels import _common
+
+    monkeypatch.setattr(backend, "_KERNELS", "fused")
+    monkeypatch.setattr(_common, "KERNEL_THREADS", 2)
+    kernels.gemm_functions(2 * _common.MIN_ROWS_PER_THREAD)
+    assert _common.numpy_blas_busy is False
+    kernels.gemm_functions(1)
+    assert _common.numpy_blas_busy is True
