@@ -20,7 +20,7 @@ the same 2,621,857 trainable parameters (timing it with bias_hh trainable made n
 
     training step      opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
     one review         torch.sigmoid(model(x1)) under torch.no_grad(), model.eval()
-                       (torch.inference_mode() measured ~5% faster here; no_grad is the issue's)
+                       (torch.inference_mode() measured ~5% faster here; no_grad is what users write)
     predict            the same on 1000-review batches, concatenated into one numpy array
     LSTM layer         nn.LSTM(D, H, batch_first=True) forward + backward(dy) with x.requires_grad
 """
