@@ -59,6 +59,21 @@ def _masked_product(h_prev, masks, g, kernel, hm, out, b0, b1):
 
 
 @njit(**JIT_OPTIONS)
+def _gate_products(h_prev, masks, kernel, kernel_blocks, gates, hm, rec_gate, out, b0, b1):
+    """out (R, gates*H) = the first `gates` blocks of (h_prev[b0:b1] * m) @ U: one product with
+    `kernel` when the mask is shared or absent, else one per gate with its own mask."""
+    if masks.shape[0] <= 1:
+        _masked_product(h_prev, masks, 0, kernel, hm, out, b0, b1)
+        return
+    H = h_prev.shape[1]
+    for g in range(gates):
+        _masked_product(h_prev, masks, g, kernel_blocks[g], hm, rec_gate, b0, b1)
+        for k in range(b1 - b0):
+            for j in range(H):
+                out[k, g * H + j] = rec_gate[k, j]
+
+
+@njit(**JIT_OPTIONS)
 def _masked_product_backward(da, masks, g, kernel_t, dh_rec, dh, b0, b1):
     """dh[b0:b1] += (da @ kernel^T) * m_g: the h_{t-1} gradient of `_masked_product`."""
     np.dot(da, kernel_t, dh_rec)
@@ -87,14 +102,7 @@ def _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0,
     one = xw.dtype.type(1)
     for t in range(T):
         h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
-        if masks.shape[0] <= 1:
-            _masked_product(h_prev, masks, 0, recurrent_kernel, hm, rec, b0, b1)
-        else:
-            for g in range(3):
-                _masked_product(h_prev, masks, g, kernel_blocks[g], hm, rec_gate, b0, b1)
-                for k in range(R):
-                    for j in range(H):
-                        rec[k, g * H + j] = rec_gate[k, j]
+        _gate_products(h_prev, masks, recurrent_kernel, kernel_blocks, 3, hm, rec_gate, rec, b0, b1)
         # One output stream per inner loop, so that LLVM vectorises each (see lstm._forward_rows).
         x, gate, h, rec_h = xw[t], gates[t], hs[t], recurrent_hs[t]
         for k in range(R):
@@ -125,14 +133,7 @@ def _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, rhs
     one = xw.dtype.type(1)
     for t in range(T):
         h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
-        if M <= 1:
-            _masked_product(h_prev, masks, 0, kernel_zr, hm, rec_zr, b0, b1)
-        else:
-            for g in range(2):
-                _masked_product(h_prev, masks, g, kernel_blocks[g], hm, rec_gate, b0, b1)
-                for k in range(R):
-                    for j in range(H):
-                        rec_zr[k, g * H + j] = rec_gate[k, j]
+        _gate_products(h_prev, masks, kernel_zr, kernel_blocks, 2, hm, rec_gate, rec_zr, b0, b1)
         x, gate, h, rh = xw[t], gates[t], hs[t], rhs[t]
         for k in range(R):
             b = b0 + k
