@@ -64,12 +64,23 @@ def results_table(results, columns):
 
 
 def timed_row(values, target):
+    """Entries "torch (<setting>)" are PyTorch run another way (benchmarks/run.py VARIANTS): all
+    of PyTorch's go to row["torch_variants"], and the fastest by median is the "torch" value
+    that the ratios divide by."""
     row = {"values": {}, "ratios": {}, "target": target}
     for name, reps in values.items():
         if reps:
             s = summary(reps)
             s["text"] = f"{fmt(s['median'])} ({fmt(s['min'])}–{fmt(s['max'])})"
             row["values"][name] = s
+    variants = {name: row["values"].pop(name) for name in list(row["values"])
+                if name.startswith("torch (")}
+    if variants and "torch" in row["values"]:
+        variants["torch (default threads)"] = row["values"].pop("torch")
+        best = min(variants, key=lambda name: variants[name]["median"])
+        row["torch_variants"] = variants
+        row["values"]["torch"] = dict(variants[best], variant=best)
+        row["values"]["torch"]["text"] += ", " + best[len("torch ("):-1]
     return with_ratios(row)
 
 

@@ -155,8 +155,16 @@ class Workload:
         loss = loss[0] if isinstance(loss, (list, tuple)) else loss  # [loss, accuracy]
         return {"ms": 1e3 * elapsed / steps, "loss": float(loss)}
 
-    def cmd_latency(self, calls, warmup, offset=0):
-        """ms per one-review inference: `warmup` untimed calls, then `calls` timed together."""
+    def thread_limit(self, threads):
+        """A context in which the framework computes on `threads` threads (see cmd_latency)."""
+        raise NotImplementedError(f"{self.name} has no thread setting here")
+
+    def cmd_latency(self, calls, warmup, offset=0, threads=None):
+        """ms per one-review inference: `warmup` untimed calls, then `calls` timed together;
+        with `threads`, under thread_limit(threads)."""
+        if threads is not None:
+            with self.thread_limit(threads):
+                return self.cmd_latency(calls, warmup, offset)
         n = len(self.x_test)
         reviews = [self.x_test[(offset + i) % n:(offset + i) % n + 1] for i in range(warmup + calls)]
         for x in reviews[:warmup]:

@@ -24,6 +24,7 @@ the same 2,621,857 trainable parameters (timing it with bias_hh trainable made n
     predict            the same on 1000-review batches, concatenated into one numpy array
     LSTM layer         nn.LSTM(D, H, batch_first=True) forward + backward(dy) with x.requires_grad
 """
+import contextlib
 import time
 
 import numpy as np
@@ -120,6 +121,15 @@ class TorchWorkload(common.Workload):
             torch.mm(a, b, out=out)
             best = min(best, time.perf_counter() - start)
         return {"n": n, "gflops": 2.0 * n ** 3 / best / 1e9, "best_ms": 1e3 * best}
+
+    @contextlib.contextmanager
+    def thread_limit(self, threads):
+        before = self.torch.get_num_threads()
+        self.torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            self.torch.set_num_threads(before)
 
     def threads(self):
         torch = self.torch
