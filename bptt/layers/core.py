@@ -13,7 +13,7 @@ from bptt.ops import activations
 
 
 def _check_float_input(layer, x):
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype.kind != "f":
         return x.astype(layer.dtype)
     return x if x.dtype == layer.dtype else x.astype(layer.dtype)
 

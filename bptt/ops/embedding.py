@@ -16,7 +16,7 @@ import numpy as np
 
 def embedding_forward(ids, embeddings):
     """ids (S...) intp, embeddings (V, D) -> y (S..., D), a copy of the looked-up rows."""
-    return embeddings[ids]
+    return embeddings.take(ids, axis=0)  # embeddings[ids], half the call overhead at batch 1
 
 
 def embedding_backward(dy, ids, embeddings):
