@@ -136,10 +136,18 @@ class Sequential:
         return x
 
     def _infer(self, x):
-        """The forward pass when no backward follows (predict, evaluate): layers keep no cache."""
+        """The forward pass when no backward follows (predict, evaluate): layers keep no cache.
+        Two stacked LSTMs may run as one pipelined call (LSTM.infer_with)."""
         self._caches_kept = False
-        for layer in self._layers:
-            x = layer.infer(x)
+        layers, index = self._layers, 0
+        while index < len(layers):
+            layer = layers[index]
+            together = getattr(layer, "infer_with", None)
+            output = together(layers[index + 1], x) if together and index + 1 < len(layers) else None
+            if output is not None:
+                x, index = output, index + 2
+            else:
+                x, index = layer.infer(x), index + 1
         return x
 
     def _uses_logits(self):

@@ -319,3 +319,29 @@ def test_predict_and_evaluate_run_the_inference_path_with_the_same_numbers(rng):
     with pytest.raises(RuntimeError, match="inference mode"):
         model._backward(np.ones_like(expected), from_logits=False)
     model.train_on_batch(x, y)  # training after inference works as before
+
+
+def test_one_review_through_the_stacked_lstm_pipeline_gives_the_layer_by_layer_numbers(rng, monkeypatch):
+    """predict_on_batch on 1-3 reviews runs the two LSTMs as one pipelined call (LSTM.infer_with)
+    where bptt.kernels.lstm_stack applies; the numbers are those of the layers one by one."""
+    from bptt import backend
+    from bptt.kernels import lstm_stack
+
+    model = tutorial_model()
+    model.build((None, 7))
+    x, _ = toy_data(rng, n=3)
+    calls = []
+    real = layers.LSTM.infer_with
+
+    def counted(self, upper, inputs):
+        output = real(self, upper, inputs)
+        if isinstance(upper, layers.LSTM):
+            calls.append(output is not None)
+        return output
+    monkeypatch.setattr(layers.LSTM, "infer_with", counted)
+    together = [model.predict_on_batch(x[:rows]) for rows in (1, 3)]
+    fused = backend.get_kernels() == "fused"
+    assert calls == [fused and lstm_stack.usable(1), fused and lstm_stack.usable(3)]
+    monkeypatch.setattr(lstm_stack, "MAX_ROWS", 0)  # now layer by layer
+    for rows, output in zip((1, 3), together):
+        np.testing.assert_allclose(output, model.predict_on_batch(x[:rows]), rtol=1e-5, atol=1e-6)

@@ -6,6 +6,9 @@ specification. A fused pair lives in bptt/kernels/<cell>.py with the same signat
 used when the fused kernels are selected and the module says it supports the options
 (`supports(**options)`: e.g. only tanh/sigmoid activations); otherwise the reference runs.
 
+`stack_function(cell, batch)` returns the fused inference of two stacked layers, pipelined over
+two cores, where there is one for the cell and batch (LSTM, a few sequences), else None.
+
 `inference_function(cell, **options)` returns the fused `<cell>_inference` when there is one
 (a forward for when no backward follows: it keeps no cache), else None: the layer then runs its
 forward and drops the cache.
@@ -54,6 +57,16 @@ def inference_function(cell, **options):
     if module is None or not module.supports(**options):
         return None
     return getattr(module, f"{cell}_inference", None)
+
+
+def stack_function(cell, batch):
+    """The fused inference of two stacked `cell` layers on `batch` sequences, pipelined over two
+    cores (bptt.kernels.lstm_stack.lstm_stack_inference), or None (not for this cell or batch,
+    no fast threads here, or reference kernels)."""
+    if cell != "lstm" or backend.get_kernels() != "fused":
+        return None
+    module = _fused("lstm_stack")
+    return module.lstm_stack_inference if module.usable(batch) else None
 
 
 def _numpy_matmul_tn(a, b):

@@ -357,6 +357,32 @@ class LSTM(_Recurrent):
             units = self.units
             self.params["bias"][units:2 * units] = 1
 
+    def infer_with(self, upper, x):
+        """upper.infer(self.infer(x)) in one call of the fused two-layer pipeline
+        (bptt.kernels.lstm_stack: the two time loops on two cores, a step apart) where it
+        applies: `upper` an LSTM fed by this one's whole sequence, both fused, from zero states,
+        forward in time, neither returning states, a batch of a few sequences. None where it
+        does not: the caller then runs the layers one by one (and gets their errors)."""
+        if not (isinstance(upper, LSTM) and self.built and upper.built and self.return_sequences
+                and not (self.go_backwards or upper.go_backwards or self.return_state
+                         or upper.return_state)):
+            return None
+        x = np.asarray(x)
+        kernel, upper_kernel = self.params["kernel"], upper.params["kernel"]
+        if (x.ndim != 3 or x.shape[-1] != kernel.shape[0] or upper_kernel.shape[0] != self.units
+                or upper_kernel.dtype != kernel.dtype):
+            return None
+        pipeline = kernels.stack_function(self.cell, x.shape[0])
+        if pipeline is None or self.inference_function() is None or upper.inference_function() is None:
+            return None
+        self.cache = upper.cache = None
+        ys, (h_last, _), _ = pipeline(
+            x.astype(kernel.dtype, copy=False),
+            (kernel, self.input_bias(), self.params["recurrent_kernel"]),
+            (upper_kernel, upper.input_bias(), upper.params["recurrent_kernel"]),
+            return_sequences=upper.return_sequences)
+        return ys if upper.return_sequences else h_last
+
     def run_forward(self, xw, states, recurrent_mask):
         forward, _ = self.functions
         hs, (h_last, c_last), cache = forward(

@@ -305,3 +305,49 @@ def test_backward_after_inference_raises_and_forward_restores_it(rng):
     layer.infer(x)
     with pytest.raises(RuntimeError, match="inference mode"):
         layer.backward(dy)
+
+
+@pytest.mark.parametrize("B, T, D, H1, H2", [(1, 1, 1, 2, 1), (3, 7, 2, 5, 3), (1, 50, 16, 12, 4)])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_stacked_lstms_infer_together_as_one_after_the_other(B, T, D, H1, H2, return_sequences,
+                                                            floatx, rng):
+    """LSTM.infer_with (two stacked LSTMs in one pipelined call) gives what their infer calls
+    give one after the other, and leaves neither a cache."""
+    lower = layers.LSTM(H1, return_sequences=True, dtype=floatx.name)
+    upper = layers.LSTM(H2, return_sequences=return_sequences, dtype=floatx.name)
+    lower.build((None, T, D))
+    upper.build((None, T, H1))
+    random_weights(lower, rng)
+    random_weights(upper, rng)
+    x = rng.normal(size=(B, T, D)).astype(floatx)
+    expected = upper.infer(lower.infer(x))
+    lower.forward(x)  # caches that inference must drop
+    upper.forward(lower.forward(x))
+    actual = lower.infer_with(upper, x)
+    if actual is None:
+        pytest.skip("no fused pipeline here (reference kernels or a single numba thread)")
+    assert lower.cache is None and upper.cache is None
+    assert actual.dtype == expected.dtype and actual.shape == expected.shape
+    _close(actual, expected, floatx, "output")
+
+
+@pytest.mark.parametrize("change", ["go_backwards", "return_state", "upper_go_backwards", "gru",
+                                    "lower_last_only", "many_rows", "reference"])
+def test_stacked_lstms_run_one_by_one_where_the_pipeline_does_not_apply(change, rng):
+    from bptt import backend
+    from bptt.kernels import lstm_stack
+
+    lower = layers.LSTM(4, return_sequences=change != "lower_last_only",
+                        go_backwards=change == "go_backwards", return_state=change == "return_state")
+    upper = (layers.GRU(3) if change == "gru"
+             else layers.LSTM(3, go_backwards=change == "upper_go_backwards"))
+    lower.build((None, 5, 2))
+    upper.build((None, 5, 4))
+    rows = lstm_stack.MAX_ROWS + 1 if change == "many_rows" else 1
+    x = rng.normal(size=(rows, 5, 2)).astype("float32")
+    previous = backend.get_kernels()
+    backend.set_kernels("reference" if change == "reference" else "fused")
+    try:
+        assert lower.infer_with(upper, x) is None
+    finally:
+        backend.set_kernels(previous)

@@ -1,0 +1,197 @@
+"""Two stacked LSTM layers at inference on a few sequences, pipelined over two cores.
+
+At batch 1 a time loop has no batch rows to share out (bptt.kernels.lstm splits rows from 16
+up), and a step of the tutorial's LSTM-64 is ~1.3 us: a hand-off through Python threads costs
+~90 us. But when one LSTM feeds another (the tutorial's LSTM(64, return_sequences=True) ->
+LSTM(32)), the upper layer's step t needs only the lower layer's h_t, so the two loops can run
+at once, a step apart, one on each core:
+
+    core 0 (lower): projects its first FIRST_STEPS steps (x @ kernel), then runs its time
+                    loop, writing h_t to hs[t] and then marking t done
+    core 1 (upper): projects the lower layer's other steps, CHUNK_STEPS at a time, marking
+                    each chunk done (core 0 waits for it only if it gets there first); then
+                    for each t waits for the mark of t and runs its own step on hs[t]
+
+Core 1 projects faster than core 0 steps, so the lower layer hardly ever waits; the upper one
+is the cheaper and trails by a step, so the pair takes about as long as the lower layer's time
+loop alone. Measured on 2 cores (tutorial model, one review): the two layers
+in 73 us against 105 us one after the other.
+
+The cell update is the same function as in two calls of bptt.kernels.lstm.lstm_inference
+(`inference_cell`); only the matrix products are cut differently (the upper layer projects one
+step at a time), so the outputs equal those calls to float rounding
+(tests/kernels/test_lstm_stack.py).
+
+Threads: numba's parallel region (prange over two), whose OpenMP or TBB threads start in ~2 us;
+its fallback "workqueue" layer takes ~130 us per region, so the pipeline is used only where the
+first region ran on OpenMP or TBB (`usable`). The thread that arrives first waits a bounded while
+for the second; if it does not come (numba.set_num_threads(1), a busy machine) it runs both
+layers alone, one after the other, and the late thread does nothing: the result is the same. Not
+in a forked child of a process that ran a region (GNU OpenMP does not survive fork). Progress
+marks are atomic (bptt.kernels._atomics): a release store after the data, an acquire load before
+reading it. The waits spin, so with other programs' threads on the cores a step may wait for the
+scheduler: it is meant for serving a few sequences at a time.
+"""
+import os
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from bptt.kernels._atomics import compare_swap, fetch_add, load_acquire, store_release
+from bptt.kernels._common import JIT_OPTIONS, blas_threads
+from bptt.kernels.lstm import inference_cell
+
+MAX_ROWS = 4  # batches up to this many sequences take the pipeline
+PATIENCE = 100_000  # spins (~0.1 ms) the first thread waits for the second before going alone
+
+# flags (int64), one cache line (8 slots) apart so the two cores do not write the same line
+ARRIVALS = 0  # threads arrived; ALONE once the first gave up waiting for the second
+PROJECTED = 8  # lower-layer steps whose projection is done (FIRST_STEPS.. by core 1)
+STEPS = 16  # lower-layer steps done
+ALONE = 1 << 40
+FIRST_STEPS = 4  # steps core 0 projects itself before its time loop
+CHUNK_STEPS = 8  # steps core 1 projects per GEMM (per sequence) before marking them done
+
+
+@njit(**JIT_OPTIONS)
+def _project_steps(x, kernel, xw, t0, t1):
+    """xw[k*T + t] = x[k, t] @ kernel for every row k and t in [t0, t1)."""
+    B, T, D = x.shape
+    for k in range(B):
+        np.dot(x[k, t0:t1], kernel, xw[k * T + t0:k * T + t1])
+
+
+@njit(**JIT_OPTIONS)
+def _lower_steps(xw, bias, recurrent_kernel, hs, flags, projected):
+    """The lower layer through all T steps from zero states: hs[t] (B, H) = its h_t, and after
+    each step the mark STEPS = t + 1. Steps from `projected` on wait for the mark PROJECTED."""
+    T, B, H = hs.shape
+    a = np.empty((B, 4 * H), xw.dtype)  # (B, 4H) h_{t-1} @ U
+    gate = np.empty((B, 4 * H), xw.dtype)  # (B, 4H)
+    h = np.zeros((B, H), xw.dtype)  # (B, H)
+    c = np.zeros((B, H), xw.dtype)  # (B, H)
+    for t in range(T):
+        while t >= projected:
+            projected = load_acquire(flags, PROJECTED)
+        np.dot(h, recurrent_kernel, a)
+        for k in range(B):
+            inference_cell(xw[k * T + t], bias, a[k], gate[k], c[k], h[k])
+        hs[t] = h
+        store_release(flags, STEPS, t + 1)
+
+
+@njit(**JIT_OPTIONS)
+def _upper_steps(hs, kernel, bias, recurrent_kernel, ys, h_last, c_last, flags):
+    """The upper layer through all T steps from zero states, its input at step t being hs[t]
+    once the mark STEPS has passed t. ys (B, T, H) in step order, or (0, T, H)."""
+    T, B, _ = hs.shape
+    H = recurrent_kernel.shape[0]
+    xw_t = np.empty((B, 4 * H), hs.dtype)  # (B, 4H) hs[t] @ kernel
+    a = np.empty((B, 4 * H), hs.dtype)  # (B, 4H) h_{t-1} @ U
+    gate = np.empty((B, 4 * H), hs.dtype)  # (B, 4H)
+    h = np.zeros((B, H), hs.dtype)  # (B, H)
+    c = np.zeros((B, H), hs.dtype)  # (B, H)
+    for t in range(T):
+        while load_acquire(flags, STEPS) < t + 1:
+            pass
+        np.dot(hs[t], kernel, xw_t)
+        np.dot(h, recurrent_kernel, a)
+        for k in range(B):
+            inference_cell(xw_t[k], bias, a[k], gate[k], c[k], h[k])
+        if ys.shape[0]:
+            ys[:, t] = h
+    h_last[:] = h
+    c_last[:] = c
+
+
+@njit(**JIT_OPTIONS)
+def _one_after_the_other(x, lower, upper, xw, hs, ys, h_last, c_last, flags):
+    """Both layers on the calling thread: the same functions, every wait already satisfied."""
+    kernel, bias, recurrent_kernel = lower
+    T = x.shape[1]
+    _project_steps(x, kernel, xw, 0, T)
+    _lower_steps(xw, bias, recurrent_kernel, hs, flags, T)
+    kernel, bias, recurrent_kernel = upper
+    _upper_steps(hs, kernel, bias, recurrent_kernel, ys, h_last, c_last, flags)
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def _pipeline(x, lower, upper, xw, hs, ys, h_last, c_last, flags, patience):
+    T = x.shape[1]
+    first = min(T, FIRST_STEPS)
+    for _ in prange(2):
+        arrival = fetch_add(flags, ARRIVALS, 1)
+        if arrival == 0:
+            waited = 0
+            while load_acquire(flags, ARRIVALS) < 2 and waited < patience:
+                waited += 1
+            if compare_swap(flags, ARRIVALS, 1, ALONE):
+                _one_after_the_other(x, lower, upper, xw, hs, ys, h_last, c_last, flags)
+            else:
+                kernel, bias, recurrent_kernel = lower
+                _project_steps(x, kernel, xw, 0, first)
+                _lower_steps(xw, bias, recurrent_kernel, hs, flags, first)
+        elif arrival == 1:
+            kernel, bias, recurrent_kernel = lower
+            for t0 in range(first, T, CHUNK_STEPS):
+                t1 = min(t0 + CHUNK_STEPS, T)
+                _project_steps(x, kernel, xw, t0, t1)
+                store_release(flags, PROJECTED, t1)
+            kernel, bias, recurrent_kernel = upper
+            _upper_steps(hs, kernel, bias, recurrent_kernel, ys, h_last, c_last, flags)
+        # a later arrival finds ALONE + 1 and has nothing to do
+
+
+def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIENCE,
+                         together=True):
+    """Two LSTM layers' inference, the lower's whole sequence feeding the upper, from zero
+    initial states and forward in time.
+
+    x (B, T, D) float; lower = (kernel (D, 4H1), bias (4H1,) or None, recurrent_kernel
+    (H1, 4H1)); upper likewise with D = H1; all of x's dtype.
+    -> (ys (B, T, H2) if return_sequences else None, (h_last, c_last) (B, H2) of the upper),
+    and whether the two threads shared the work. together=False runs both on the calling thread.
+    """
+    B, T, _ = x.shape
+    dtype = x.dtype
+    lower, upper = (_layer_arrays(*weights, dtype) for weights in (lower, upper))
+    H1, H2 = lower[2].shape[0], upper[2].shape[0]
+    xw = np.empty((B * T, 4 * H1), dtype)  # (B*T, 4H1) the lower layer's x @ kernel, row k*T + t
+    hs = np.empty((T, B, H1), dtype)  # (T, B, H1) the lower layer's h_t
+    ys = np.empty((B, T, H2) if return_sequences else (0, T, H2), dtype)  # (B, T, H2)
+    h_last = np.empty((B, H2), dtype)  # (B, H2)
+    c_last = np.empty((B, H2), dtype)  # (B, H2)
+    flags = np.zeros(STEPS + 8, np.int64)
+    with blas_threads(1):
+        if together:
+            _LAUNCHED.setdefault("pid", os.getpid())
+            _pipeline(np.ascontiguousarray(x), lower, upper, xw, hs, ys, h_last, c_last, flags,
+                      patience)
+        else:
+            _one_after_the_other(np.ascontiguousarray(x), lower, upper, xw, hs, ys, h_last,
+                                 c_last, flags)
+    shared = bool(flags[ARRIVALS] == 2)
+    return (ys if return_sequences else None), (h_last, c_last), shared
+
+
+def _layer_arrays(kernel, bias, recurrent_kernel, dtype):
+    H4 = kernel.shape[1]
+    bias = np.zeros(H4, dtype) if bias is None else bias
+    return tuple(np.ascontiguousarray(w, dtype=dtype) for w in (kernel, bias, recurrent_kernel))
+
+
+_LAUNCHED = {}  # "pid": the process that started numba's threads; "layer": their kind
+
+
+def usable(B):
+    """Whether a batch of B sequences should take the pipeline (see the module docstring)."""
+    if B > MAX_ROWS or numba.config.NUMBA_NUM_THREADS < 2:
+        return False
+    if not _LAUNCHED:
+        return True  # the first region tells which threading layer numba chose
+    if _LAUNCHED["pid"] != os.getpid():
+        return False
+    if "layer" not in _LAUNCHED:
+        _LAUNCHED["layer"] = numba.threading_layer()
+    return _LAUNCHED["layer"] in ("omp", "tbb") and numba.get_num_threads() >= 2

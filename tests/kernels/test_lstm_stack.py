@@ -1,0 +1,88 @@
+"""bptt.kernels.lstm_stack (two LSTM layers' inference pipelined over two cores) equals the
+reference: each layer projected in one GEMM and run through bptt.ops.lstm.lstm_forward from zero
+states, the lower one's whole sequence feeding the upper. Both ways it can run: the two threads
+together, and one thread alone (what happens when the second does not come)."""
+import numba
+import numpy as np
+import pytest
+
+from bptt.kernels import lstm_stack
+from bptt.ops import lstm as reference
+from tests.helpers import assert_close
+
+SHAPES = [(1, 1, 1, 1, 1), (1, 2, 4, 3, 5), (7, 3, 5, 6, 3), (9, 4, 3, 7, 2), (50, 1, 128, 64, 32)]
+
+
+def reference_layer(x, kernel, bias, recurrent_kernel):
+    """x (B, T, D) -> hs (B, T, H), (h_last, c_last): the layer's specification."""
+    B, T, D = x.shape
+    H = recurrent_kernel.shape[0]
+    xw = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * B, D) @ kernel  # (T*B, 4H)
+    xw = xw.reshape(T, B, 4 * H) + (0 if bias is None else bias)
+    zeros = np.zeros((B, H), x.dtype)
+    hs, last, _ = reference.lstm_forward(xw, recurrent_kernel, zeros, zeros)
+    return hs.transpose(1, 0, 2), last
+
+
+def make_layers(rng, D, H1, H2, dtype, bias):
+    def weights(d, h):
+        return ((rng.normal(size=(d, 4 * h)) / np.sqrt(d)).astype(dtype),
+                rng.normal(size=4 * h).astype(dtype) if bias else None,
+                (rng.normal(size=(h, 4 * h)) / np.sqrt(h)).astype(dtype))
+    return weights(D, H1), weights(H1, H2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("T, B, D, H1, H2", SHAPES)
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("together", [True, False])
+def test_stack_matches_two_reference_layers(rng, dtype, T, B, D, H1, H2, return_sequences, together):
+    lower, upper = make_layers(rng, D, H1, H2, dtype, bias=(T + B) % 2 == 0)
+    x = rng.normal(size=(B, T, D)).astype(dtype)
+    hs1, _ = reference_layer(x, *lower)
+    hs2, (h_last, c_last) = reference_layer(hs1, *upper)
+    ys, (h, c), shared = lstm_stack.lstm_stack_inference(x, lower, upper, return_sequences,
+                                                         together=together)
+    if return_sequences:
+        assert_close(ys, hs2, "ys")
+    else:
+        assert ys is None
+    assert_close(h, h_last, "h_last")
+    assert_close(c, c_last, "c_last")
+    if not together:
+        assert not shared
+
+
+def test_the_two_threads_share_the_work_where_numba_has_fast_threads(rng):
+    """With OpenMP or TBB under numba the second thread arrives within the patience, so the
+    pipelined path (not only the one-thread fallback) is what the test above checked."""
+    lower, upper = make_layers(rng, 5, 6, 3, np.float64, bias=True)
+    x = rng.normal(size=(1, 9, 5))
+    shared = [lstm_stack.lstm_stack_inference(x, lower, upper)[2] for _ in range(5)]
+    if numba.threading_layer() not in ("omp", "tbb") or numba.get_num_threads() < 2:
+        pytest.skip(f"numba runs on {numba.threading_layer()} with {numba.get_num_threads()} "
+                    "threads here: only the one-thread path runs")
+    assert any(shared)
+
+
+def test_no_patience_still_gives_the_same_outputs(rng):
+    """patience=0: the first thread goes alone unless the second is already there."""
+    lower, upper = make_layers(rng, 4, 5, 3, np.float64, bias=True)
+    x = rng.normal(size=(2, 6, 4))
+    expected = lstm_stack.lstm_stack_inference(x, lower, upper, True, together=False)
+    for _ in range(5):
+        ys, (h, c), _ = lstm_stack.lstm_stack_inference(x, lower, upper, True, patience=0)
+        assert_close(ys, expected[0], "ys")
+        assert_close(h, expected[1][0], "h_last")
+
+
+def test_used_only_for_a_few_sequences(monkeypatch):
+    assert lstm_stack.usable(1) in (True, False)  # depends on numba's threads here
+    assert not lstm_stack.usable(lstm_stack.MAX_ROWS + 1)
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 1)
+    assert not lstm_stack.usable(1)
+
+
+def test_not_used_in_a_forked_child(monkeypatch):
+    monkeypatch.setitem(lstm_stack._LAUNCHED, "pid", -1)  # as if numba's threads began elsewhere
+    assert not lstm_stack.usable(1)
