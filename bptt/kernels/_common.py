@@ -225,10 +225,10 @@ def row_chunks(B, threads=None, min_rows=None):
 
 # Threads for the inference loops (the `*_inference` kernels): these run no NumPy GEMM at all
 # (they project each step's inputs themselves, on SciPy's BLAS held at one thread), so no NumPy
-# worker spins against the second half, and two halves take about half the time. A batch too
-# small to split (one review: predict_on_batch) runs on the calling thread with SciPy's BLAS at
-# its own threads, which share each chunk's projection GEMM: the tutorial model's one-review
-# prediction took 165 us instead of 184 (median of 40 blocks; run_rows' limit_blas_alone).
+# worker spins against the second half, and two halves take about half the time. (Leaving SciPy's
+# BLAS its 2 threads for a batch too small to split was ~10% faster in a loop of one-review
+# predictions alone, but its spinning worker then slowed the two-core LSTM pipeline,
+# bptt.kernels.lstm_stack, by half when both ran in one process: it stays at one.)
 INFERENCE_THREADS = min(2, os.cpu_count() or 1)
 INFERENCE_MIN_ROWS_PER_THREAD = 8  # LSTM-64, T=50, batch 32: 1.8 ms on one thread, 1.0 on two
 
@@ -244,7 +244,7 @@ def _pool():
     return _POOL[1]
 
 
-def run_rows(loop, B, *args, threads=None, min_rows=None, limit_blas_alone=True):
+def run_rows(loop, B, *args, threads=None, min_rows=None):
     """loop(*args, b0, b1) for consecutive row ranges [b0, b1) that cover the batch [0, B), on up
     to `threads` threads (default KERNEL_THREADS) of at least `min_rows` rows (default
     MIN_ROWS_PER_THREAD).
@@ -252,14 +252,9 @@ def run_rows(loop, B, *args, threads=None, min_rows=None, limit_blas_alone=True)
     The rows of a batch never meet in a recurrent cell (only the weights are shared, and their
     gradient is reduced after the loop), so each range runs its whole time loop on its own
     thread: the compiled loops are nogil, so on two cores two halves take about half the time.
-    The calling thread runs the first range; helper threads the others. SciPy's BLAS is held at
-    KERNEL_BLAS_THREADS meanwhile; limit_blas_alone=False leaves it at its own thread count when
-    the batch runs as one range (see INFERENCE_THREADS).
+    The calling thread runs the first range; helper threads the others.
     """
     chunks = row_chunks(B, threads, min_rows)
-    if chunks == 1 and not limit_blas_alone:
-        loop(*args, 0, B)
-        return
     with blas_threads(KERNEL_BLAS_THREADS):
         if chunks == 1:
             loop(*args, 0, B)

@@ -280,5 +280,5 @@ def lstm_inference(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards=False
     c_last = np.empty((B, H), dtype)  # (B, H)
     run_rows(_inference_rows, B, x, as_dtype(kernel, dtype), bias, recurrent_kernel, h0, c0,
              bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, threads=_common.INFERENCE_THREADS,
-             min_rows=_common.INFERENCE_MIN_ROWS_PER_THREAD, limit_blas_alone=False)
+             min_rows=_common.INFERENCE_MIN_ROWS_PER_THREAD)
     return (ys if return_sequences else None), (h_last, c_last)

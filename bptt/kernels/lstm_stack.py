@@ -1,4 +1,4 @@
-"""Two stacked LSTM layers at inference on a few sequences, pipelined over two cores.
+"""Two stacked LSTM layers at inference on up to 16 sequences, pipelined over two cores.
 
 At batch 1 a time loop has no batch rows to share out (bptt.kernels.lstm splits rows from 16
 up), and a step of the tutorial's LSTM-64 is ~1.3 us: a hand-off through Python threads costs
@@ -14,8 +14,8 @@ at once, a step apart, one on each core:
 
 Core 1 projects faster than core 0 steps, so the lower layer hardly ever waits; the upper one
 is the cheaper and trails by a step, so the pair takes about as long as the lower layer's time
-loop alone. Measured on 2 cores (tutorial model, one review): the two layers
-in 73 us against 105 us one after the other.
+loop alone. Measured on 2 cores (tutorial model, one review): the two layers in 81 us against
+117 us one after the other (see MAX_ROWS for more sequences).
 
 The cell update is the same function as in two calls of bptt.kernels.lstm.lstm_inference
 (`inference_cell`); only the matrix products are cut differently (the upper layer projects one
@@ -30,7 +30,8 @@ layers alone, one after the other, and the late thread does nothing: the result 
 in a forked child of a process that ran a region (GNU OpenMP does not survive fork). Progress
 marks are atomic (bptt.kernels._atomics): a release store after the data, an acquire load before
 reading it. The waits spin, so with other programs' threads on the cores a step may wait for the
-scheduler: it is meant for serving a few sequences at a time.
+scheduler (other thread pools that spin, such as NumPy's BLAS right after a large product, cost
+it most: the kernels keep SciPy's BLAS at one thread for that reason).
 """
 import os
 
@@ -42,7 +43,10 @@ from bptt.kernels._atomics import compare_swap, fetch_add, load_acquire, store_r
 from bptt.kernels._common import JIT_OPTIONS, blas_threads
 from bptt.kernels.lstm import inference_cell
 
-MAX_ROWS = 4  # batches up to this many sequences take the pipeline
+MAX_ROWS = 16  # batches up to this many sequences take the pipeline: against two lstm_inference
+# calls (tutorial LSTM-64 -> LSTM-32, T = 50) it took 81 us for 1 sequence against 117, 173 for
+# 4 against 279, 660 for 16 against 857 (where those split rows over two threads), 971 for 24
+# against 1054
 PATIENCE = 100_000  # spins (~0.1 ms) the first thread waits for the second before going alone
 
 # flags (int64), one cache line (8 slots) apart so the two cores do not write the same line

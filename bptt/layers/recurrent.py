@@ -361,7 +361,7 @@ class LSTM(_Recurrent):
         """upper.infer(self.infer(x)) in one call of the fused two-layer pipeline
         (bptt.kernels.lstm_stack: the two time loops on two cores, a step apart) where it
         applies: `upper` an LSTM fed by this one's whole sequence, both fused, from zero states,
-        forward in time, neither returning states, a batch of a few sequences. None where it
+        forward in time, neither returning states, a batch of up to 16 sequences. None where it
         does not: the caller then runs the layers one by one (and gets their errors)."""
         if not (isinstance(upper, LSTM) and self.built and upper.built and self.return_sequences
                 and not (self.go_backwards or upper.go_backwards or self.return_state
