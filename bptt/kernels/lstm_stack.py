@@ -6,16 +6,17 @@ up), and a step of the tutorial's LSTM-64 is ~1.3 us: a hand-off through Python 
 LSTM(32)), the upper layer's step t needs only the lower layer's h_t, so the two loops can run
 at once, a step apart, one on each core:
 
-    core 0 (lower): projects its first FIRST_STEPS steps (x @ kernel), then runs its time
+    core 0 (lower): projects its first T / FIRST_SHARE steps (x @ kernel), then runs its time
                     loop, writing h_t to hs[t] and then marking t done
     core 1 (upper): projects the lower layer's other steps, CHUNK_STEPS at a time, marking
                     each chunk done (core 0 waits for it only if it gets there first); then
                     for each t waits for the mark of t and runs its own step on hs[t]
 
 Core 1 projects faster than core 0 steps, so the lower layer hardly ever waits; the upper one
-is the cheaper and trails by a step, so the pair takes about as long as the lower layer's time
-loop alone. Measured on 2 cores (tutorial model, one review): the two layers in 81 us against
-117 us one after the other (see MAX_ROWS for more sequences).
+is the cheaper and trails it. The work is not quite even (core 1 has the larger share of the
+projection and the upper loop): the tutorial's two layers on one review took ~60 us where the
+lower loop alone takes ~42 and both layers one after the other ~110 (see MAX_ROWS for more
+sequences).
 
 The cell update is the same function as in two calls of bptt.kernels.lstm.lstm_inference
 (`inference_cell`); only the matrix products are cut differently (the upper layer projects one
@@ -51,11 +52,12 @@ PATIENCE = 100_000  # spins (~0.1 ms) the first thread waits for the second befo
 
 # flags (int64), one cache line (8 slots) apart so the two cores do not write the same line
 ARRIVALS = 0  # threads arrived; ALONE once the first gave up waiting for the second
-PROJECTED = 8  # lower-layer steps whose projection is done (FIRST_STEPS.. by core 1)
+PROJECTED = 8  # lower-layer steps whose projection is done (core 1's, from T / FIRST_SHARE)
 STEPS = 16  # lower-layer steps done
 ALONE = 1 << 40
-FIRST_STEPS = 4  # steps core 0 projects itself before its time loop
-CHUNK_STEPS = 8  # steps core 1 projects per GEMM (per sequence) before marking them done
+FIRST_SHARE = 4  # core 0 projects the first T // FIRST_SHARE steps itself before its loop (the
+# tutorial's layers: with 4, 8, ..., 25 of their 50 steps the pair took 59-63 us)
+CHUNK_STEPS = 16  # steps core 1 projects per GEMM (per sequence) before marking them done
 
 
 @njit(**JIT_OPTIONS)
@@ -121,9 +123,10 @@ def _one_after_the_other(x, lower, upper, xw, hs, ys, h_last, c_last, flags):
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def _pipeline(x, lower, upper, xw, hs, ys, h_last, c_last, flags, patience):
+def _pipeline(x, lower, upper, xw, hs, ys, h_last, c_last, flags, first, patience):
+    """Core 0 projects steps [0, first) and runs the lower layer; core 1 projects the rest and
+    runs the upper one (module docstring)."""
     T = x.shape[1]
-    first = min(T, FIRST_STEPS)
     for _ in prange(2):
         arrival = fetch_add(flags, ARRIVALS, 1)
         if arrival == 0:
@@ -171,7 +174,7 @@ def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIE
         if together:
             _LAUNCHED.setdefault("pid", os.getpid())
             _pipeline(np.ascontiguousarray(x), lower, upper, xw, hs, ys, h_last, c_last, flags,
-                      patience)
+                      T // FIRST_SHARE, patience)
         else:
             _one_after_the_other(np.ascontiguousarray(x), lower, upper, xw, hs, ys, h_last,
                                  c_last, flags)
