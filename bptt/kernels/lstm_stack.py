@@ -83,7 +83,10 @@ def _lower_steps(xw, bias, recurrent_kernel, hs, flags, projected):
         np.dot(h, recurrent_kernel, a)
         for k in range(B):
             inference_cell(xw[k * T + t], bias, a[k], gate[k], c[k], h[k])
-        hs[t] = h
+        hs_t = hs[t]
+        for k in range(B):
+            for j in range(H):
+                hs_t[k, j] = h[k, j]
         store_release(flags, STEPS, t + 1)
 
 
@@ -106,9 +109,13 @@ def _upper_steps(hs, kernel, bias, recurrent_kernel, ys, h_last, c_last, flags):
         for k in range(B):
             inference_cell(xw_t[k], bias, a[k], gate[k], c[k], h[k])
         if ys.shape[0]:
-            ys[:, t] = h
-    h_last[:] = h
-    c_last[:] = c
+            for k in range(B):
+                for j in range(H):
+                    ys[k, t, j] = h[k, j]
+    for k in range(B):
+        for j in range(H):
+            h_last[k, j] = h[k, j]
+            c_last[k, j] = c[k, j]
 
 
 @njit(**JIT_OPTIONS)
