@@ -1,5 +1,10 @@
 """Callbacks with Keras' names and hooks: History, ProgbarLogger, EarlyStopping, ModelCheckpoint,
 TerminateOnNaN. A callback sees `self.model` and gets logs (a dict of floats) at each hook.
+
+As in Keras 3: fit calls the train and epoch hooks, and the test hooks around its validation;
+evaluate calls the test hooks (batch logs: the running loss and metrics); predict calls the
+predict hooks (batch logs: {"outputs": that batch's predictions}). Setting model.stop_training,
+model.stop_evaluating or model.stop_predicting from a hook ends that loop after the batch.
 """
 import math
 
@@ -25,7 +30,11 @@ class Callback:
     def on_train_batch_end(self, batch, logs=None): pass
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
+    def on_test_batch_begin(self, batch, logs=None): pass
     def on_test_batch_end(self, batch, logs=None): pass
+    def on_predict_begin(self, logs=None): pass
+    def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
     def on_predict_batch_end(self, batch, logs=None): pass
 
 

@@ -36,7 +36,9 @@ class Sequential:
         self.optimizer = None
         self.loss = None
         self.compiled = False
-        self.stop_training = False
+        self.stop_training = False  # a callback may set these to end fit / evaluate / predict
+        self.stop_evaluating = False
+        self.stop_predicting = False
         self.history = None
         self._metric_specs = []
         self.metrics = []
@@ -292,7 +294,8 @@ class Sequential:
                 if self.stop_training:
                     break
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
+                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size,
+                                                 callbacks=cbs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -305,17 +308,28 @@ class Sequential:
         logs["loss"] = float(loss_value)
         return dict(sorted(logs.items()))
 
-    def _evaluate_arrays(self, x, y, sample_weight, batch_size, progbar=None):
+    def _evaluate_arrays(self, x, y, sample_weight, batch_size, progbar=None, callbacks=None):
+        """The test loop of evaluate and of fit's validation, with Keras' test hooks."""
+        cbs = callbacks or callbacks_module.CallbackList([], self, {})
         self._build_metrics(y)
+        self.stop_evaluating = False
+        cbs.on_test_begin()
         loss_sum, seen = 0.0, 0
         for step, index in enumerate(data_adapter.batch_slices(len(x), batch_size)):
             sw = None if sample_weight is None else sample_weight[index]
+            cbs.on_test_batch_begin(step)
             count = len(x[index])
             loss_sum += self._test_step(x[index], y[index], sw) * count
             seen += count
+            logs = self._logs(loss_sum / seen)
             if progbar is not None:
-                progbar.update(step + 1, self._logs(loss_sum / seen))
-        return self._logs(loss_sum / seen)
+                progbar.update(step + 1, logs)
+            cbs.on_test_batch_end(step, logs)
+            if self.stop_evaluating:
+                break
+        logs = self._logs(loss_sum / seen)
+        cbs.on_test_end(logs)
+        return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
@@ -326,8 +340,11 @@ class Sequential:
         x, y, sample_weight = self._prepare(x, y, sample_weight, "evaluate")
         batch_size = batch_size or 32
         verbose = 1 if verbose == "auto" else verbose
-        progbar = Progbar(data_adapter.steps_for(len(x), batch_size), verbose) if verbose else None
-        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, progbar)
+        steps = data_adapter.steps_for(len(x), batch_size)
+        progbar = Progbar(steps, verbose) if verbose else None
+        cbs = callbacks_module.CallbackList(callbacks or [], self,
+                                            {"epochs": 1, "steps": steps, "verbose": verbose})
+        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, progbar, cbs)
         return logs if return_dict else self._flatten(logs)
 
     def _flatten(self, logs):
@@ -341,11 +358,20 @@ class Sequential:
         verbose = 1 if verbose == "auto" else verbose
         steps = data_adapter.steps_for(len(x), batch_size)
         progbar = Progbar(steps, verbose) if verbose else None
+        cbs = callbacks_module.CallbackList(callbacks or [], self,
+                                            {"epochs": 1, "steps": steps, "verbose": verbose})
+        self.stop_predicting = False
+        cbs.on_predict_begin()
         outputs = []
         for step, index in enumerate(data_adapter.batch_slices(len(x), batch_size)):
+            cbs.on_predict_batch_begin(step)
             outputs.append(self._infer(x[index]))
             if progbar is not None:
                 progbar.update(step + 1)
+            cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
+            if self.stop_predicting:
+                break
+        cbs.on_predict_end()
         return np.concatenate(outputs, axis=0)
 
     def __call__(self, x, training=False):

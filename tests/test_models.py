@@ -345,3 +345,79 @@ def test_one_review_through_the_stacked_lstm_pipeline_gives_the_layer_by_layer_n
     monkeypatch.setattr(lstm_stack, "MAX_ROWS", 0)  # now layer by layer
     for rows, output in zip((1, 3), together):
         np.testing.assert_allclose(output, model.predict_on_batch(x[:rows]), rtol=1e-5, atol=1e-6)
+
+
+class _Recorder(callbacks.Callback):
+    """Writes down every hook Keras calls, with its batch index and the keys of its logs."""
+
+    def __init__(self, stop_after=None):
+        super().__init__()
+        self.calls, self.stop_after = [], stop_after
+        for hook in ("on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
+                     "on_predict_begin", "on_predict_end", "on_predict_batch_begin",
+                     "on_predict_batch_end", "on_epoch_end"):
+            setattr(self, hook, self._recording(hook))
+
+    def _recording(self, hook):
+        def record(*args, logs=None):
+            if args and isinstance(args[-1], dict):  # logs passed positionally
+                *args, logs = args
+            self.calls.append((hook, *args))
+            self.logs = logs
+            if self.stop_after is not None and args and args[0] == self.stop_after:
+                self.model.stop_evaluating = self.model.stop_predicting = True
+        return record
+
+
+def test_evaluate_calls_keras_test_hooks_with_running_logs(rng):
+    model = tutorial_model()
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    x, y = toy_data(rng, n=25)
+    recorder = _Recorder()
+    logs = model.evaluate(x, y, batch_size=10, verbose=0, callbacks=[recorder], return_dict=True)
+    assert recorder.calls == [("on_test_begin",), ("on_test_batch_begin", 0), ("on_test_batch_end", 0),
+                              ("on_test_batch_begin", 1), ("on_test_batch_end", 1),
+                              ("on_test_batch_begin", 2), ("on_test_batch_end", 2), ("on_test_end",)]
+    assert recorder.logs == logs and set(logs) == {"loss", "accuracy"}
+
+
+def test_predict_calls_keras_predict_hooks_with_each_batch_of_outputs(rng):
+    model = tutorial_model()
+    x, _ = toy_data(rng, n=25)
+    outputs = []
+
+    class Keep(callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            outputs.append(logs["outputs"])
+    recorder = _Recorder()
+    predictions = model.predict(x, batch_size=10, verbose=0, callbacks=[recorder, Keep()])
+    assert [call[0] for call in recorder.calls] == (
+        ["on_predict_begin"] + ["on_predict_batch_begin", "on_predict_batch_end"] * 3
+        + ["on_predict_end"])
+    assert [o.shape for o in outputs] == [(10, 1), (10, 1), (5, 1)]
+    np.testing.assert_array_equal(np.concatenate(outputs), predictions)
+
+
+def test_stop_evaluating_and_stop_predicting_end_the_loop_after_the_batch(rng):
+    model = tutorial_model()
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    x, y = toy_data(rng, n=25)
+    assert model.predict(x, batch_size=10, verbose=0, callbacks=[_Recorder(stop_after=0)]).shape == (10, 1)
+    first_batch = model.evaluate(x[:10], y[:10], verbose=0)
+    stopped = model.evaluate(x, y, batch_size=10, verbose=0, callbacks=[_Recorder(stop_after=0)])
+    np.testing.assert_allclose(stopped, first_batch, rtol=1e-6)
+    assert model.predict(x, batch_size=10, verbose=0).shape == (25, 1)  # the flag is reset
+
+
+def test_fit_calls_the_test_hooks_around_its_validation(rng):
+    model = tutorial_model()
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    x, y = toy_data(rng, n=30)
+    recorder = _Recorder()
+    model.fit(x[:20], y[:20], validation_data=(x[20:], y[20:]), epochs=2, batch_size=10,
+              verbose=0, callbacks=[recorder])
+    names = [call[0] for call in recorder.calls]
+    per_epoch = ["on_test_begin", "on_test_batch_begin", "on_test_batch_end", "on_test_end",
+                 "on_epoch_end"]
+    assert names == per_epoch * 2
+    assert "val_loss" in recorder.logs
