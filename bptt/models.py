@@ -190,10 +190,12 @@ class Sequential:
             if layer.trainable and self.trainable:
                 squares = getattr(layer, "grad_squares", {})
                 rows = getattr(layer, "grad_rows", {})
+                lookups = getattr(layer, "grad_lookups", {})
                 for key, value in layer.params.items():
                     grad = layer.grads[key]
                     if key in squares:  # an embedding: as Keras on TensorFlow hands it over
-                        grad = optimizers.RowGradient(grad, squares[key], rows.get(key))
+                        grad = optimizers.RowGradient(grad, squares[key], rows.get(key),
+                                                      lookups.get(key))
                     pairs.append((grad, value))
         return pairs
 

@@ -1,7 +1,7 @@
 """Golden values from Keras 3 itself (tests/data/make_keras_golden.py, run with Keras 3.15.1 /
 TensorFlow 2.21.0): the same model with Keras' own initial weights must give Keras'
 predictions, loss, and weights after each of three training steps, with Adam, RMSprop and
-SGD (Nesterov momentum)."""
+SGD (Nesterov momentum), and with each kind of gradient clipping on an embedding."""
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,17 @@ CASES = {
          L.Dense(2, activation="tanh"), L.Bidirectional(L.GRU(3), merge_mode="ave"), L.Dense(2)],
         optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True), "mse"),
 }
+# An embedding looked up with many repeats under each kind of clipping: TF clips its gradient
+# slice by slice (bptt.optimizers.base.RowGradient), which the summed gradient would not match.
+CLIPPED = {
+    "clipnorm": lambda: optimizers.Adam(learning_rate=0.05, clipnorm=0.02),
+    "global_clipnorm": lambda: optimizers.RMSprop(learning_rate=0.01, global_clipnorm=0.05),
+    "clipvalue": lambda: optimizers.SGD(learning_rate=0.5, momentum=0.5, clipvalue=0.002),
+}
+for _name, _optimizer in CLIPPED.items():
+    CASES[_name] = (lambda optimizer: lambda: (
+        [L.Input(shape=(7,)), L.Embedding(6, 4), L.LSTM(5), L.Dense(1, activation="sigmoid")],
+        optimizer(), "binary_crossentropy"))(_optimizer)
 
 
 def _weights(golden, step):

@@ -463,3 +463,56 @@ def test_slots_never_hold_subnormals(name, slot, kernels, monkeypatch):
     if name != "rmsprop":  # m decays by 0.9: the first two would be subnormal, so are 0
         np.testing.assert_array_equal(values[:2], 0)
     assert values[2] != 0 and values[3] != 0  # still normal: kept
+
+
+def _lookups_problem():
+    """An embedding gradient as its lookups: ids with repeats and each lookup's dy row."""
+    from bptt.ops import embedding as reference
+
+    rng = np.random.default_rng(3)
+    ids = np.array([0, 2, 2, 2, 4, 0], dtype=np.intp)
+    dy = rng.normal(size=(6, 3)).astype(np.float32)
+    table = np.zeros((5, 3), np.float32)
+    summed = reference.embedding_backward(dy, ids, table)
+    squares = reference.embedding_backward_squares(dy, ids, table)
+    rows = np.zeros(5, bool)
+    rows[ids] = True
+    return ids, dy, summed, squares, rows
+
+
+@pytest.mark.parametrize("kernels", ["reference", "fused"])
+@pytest.mark.parametrize("clip", ["clipnorm", "global_clipnorm", "clipvalue"])
+def test_an_embeddings_gradient_is_clipped_as_slices_as_tf_does(clip, kernels, monkeypatch):
+    """clipnorm: the norm of the slices, summed and squares scaled by s and s^2. global_clipnorm:
+    the slices' squares count in the norm, and the scaled gradient is then dense (RMSprop squares
+    the summed gradient). clipvalue: each lookup clipped, then added up. Checked here against
+    these rules written out with RMSprop (v = 0.1 g2 at the first step), and against Keras in
+    tests/test_keras_golden.py."""
+    from bptt import backend
+    from bptt.optimizers import RowGradient
+
+    monkeypatch.setattr(backend, "_KERNELS", kernels)
+    ids, dy, summed, squares, rows = _lookups_problem()
+    given = [a.copy() for a in (dy, summed, squares)]
+    c = {"clipnorm": 0.5, "global_clipnorm": 0.5, "clipvalue": 0.3}[clip]
+    slices_norm = np.sqrt(squares.sum())
+    assert slices_norm > c and np.sqrt((summed ** 2).sum()) != pytest.approx(slices_norm)
+    if clip == "clipnorm":
+        s = np.float32(c / slices_norm)
+        g, g2 = summed * s, squares * (s * s)
+    elif clip == "global_clipnorm":
+        s = np.float32(c / slices_norm)
+        g = summed * s
+        g2 = g * g
+    else:
+        clipped = np.clip(dy, -c, c)
+        g, g2 = np.zeros_like(summed), np.zeros_like(summed)
+        np.add.at(g, ids, clipped)
+        np.add.at(g2, ids, clipped * clipped)
+    w = np.ones((5, 3), np.float32)
+    optimizer = optimizers.RMSprop(learning_rate=0.1, **{clip: c})
+    optimizer.apply_gradients([(RowGradient(summed, squares, rows, (ids, dy)), w)])
+    expected = 1 - np.float32(0.1) * g / np.sqrt(np.float32(0.1) * g2 + np.float32(1e-7))
+    np.testing.assert_allclose(w, expected, rtol=2e-6, atol=1e-7)
+    for array, before in zip((dy, summed, squares), given):
+        np.testing.assert_array_equal(array, before)  # the caller's arrays are left alone

@@ -53,6 +53,7 @@ class Embedding(Layer):
         self._dsquares = None  # (V, D) the same for grad_squares
         self.grad_squares = {}
         self.grad_rows = {}  # (V,) bool: the rows the last fused backward looked up
+        self.grad_lookups = {}  # (ids (N,), dy (N, D)) of the last backward
 
     def build(self, input_shape):
         self.add_weight("embeddings", (self.input_dim, self.output_dim),
@@ -104,6 +105,7 @@ class Embedding(Layer):
             self.grad_squares = {
                 "embeddings": reference.embedding_backward_squares(dy, ids, embeddings)}
             self.grad_rows = {}
+            self._keep_lookups(ids, dy)
             return None  # ids have no gradient
         from bptt.kernels.embedding import embedding_backward_with_squares_into
 
@@ -123,7 +125,15 @@ class Embedding(Layer):
         self.grad_squares = {"embeddings": dsquares}
         self.grad_rows = {"embeddings": looked_up}
         self._rows_before = rows
+        self._keep_lookups(rows, dy)
         return None  # ids have no gradient
+
+    def _keep_lookups(self, ids, dy):
+        """grad_lookups: each lookup's id and gradient row, which clipvalue clips one by one
+        as TF does (bptt.optimizers.base.RowGradient)."""
+        D = self.params["embeddings"].shape[1]
+        self.grad_lookups = {"embeddings": (np.asarray(ids, dtype=np.intp).reshape(-1),
+                                            np.asarray(dy).reshape(-1, D))}
 
     def get_config(self):
         return {

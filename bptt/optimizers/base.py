@@ -12,6 +12,7 @@ One `apply_gradients` call, as Keras' `BaseOptimizer.apply` does it:
              global_clipnorm g = g * c * min(1/N, 1/c)          N the norm of all gradients
                                                                 (NaN everywhere if N is inf/NaN)
              clipvalue       g = clip(g, -c, c)
+             (an embedding's gradient is clipped slice by slice, as in TF: see RowGradient)
     3. weight decay (decoupled): w = w - w * weight_decay * lr
     4. the optimizer's update_step for each variable (t = iterations + 1): its rule is in
        sgd.py, adam.py or rmsprop.py
@@ -47,11 +48,19 @@ class RowGradient(NamedTuple):
     batch enters v with sum_k g_k^2 where the summed gradient would give (sum_k g_k)^2; m and
     the weights use the summed gradient. bptt does the same, so its numbers are Keras/TF's
     (tests/test_keras_golden.py). SGD, being linear, sees no difference.
+
+    Clipping, too, sees the slices in TF. clipnorm takes the norm of the slices (sqrt of the sum
+    of `squares`, not the norm of `summed`) and scales summed by s and squares by s^2.
+    global_clipnorm counts the slices' squares in the global norm, but its scaling turns the
+    gradient dense (repeats added up): the optimizer then squares the summed gradient. clipvalue
+    clips each lookup's slice, then adds them up again (`lookups`).
+    tests/test_keras_golden.py checks all three against Keras.
     """
 
     summed: np.ndarray  # (V, D) the gradient, repeats added up
     squares: np.ndarray  # (V, D) sum over repeats of each lookup's gradient squared
     rows: np.ndarray = None  # (V,) bool: the rows looked up; elsewhere squares == summed^2 == 0
+    lookups: tuple = None  # (ids (N,), dy (N, D)): each lookup's gradient, for clipvalue
 
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # what the compiled updates take
 
@@ -150,13 +159,14 @@ class Optimizer:
                 f"Gradients do not exist for the variables at positions {missing} when "
                 "minimizing the loss; they are left unchanged."
             )
-        grads, variables, squares = [], [], []
+        grads, variables, squares, lookups = [], [], [], []
         for i, (grad, variable) in enumerate(kept):
-            square = None
+            square = lookup = None
             if isinstance(grad, RowGradient):
                 square = (np.asarray(grad.squares, dtype=variable.dtype), grad.rows)
-                grad = grad.summed
+                grad, lookup = grad.summed, grad.lookups
             squares.append(square)
+            lookups.append(lookup)
             if not isinstance(variable, np.ndarray) or variable.dtype.kind != "f":
                 raise TypeError(
                     f"Variable {i} must be a floating-point numpy array updated in place; got "
@@ -171,7 +181,7 @@ class Optimizer:
             grads.append(grad)
             variables.append(variable)
 
-        grads = self._clip_gradients(grads)
+        grads, squares = self._clip_gradients(grads, squares, lookups)
         lr = self.learning_rate
         # Fused (bptt.kernels): decay and update in one compiled pass per variable; it equals
         # the NumPy steps below (tests/kernels/test_adam.py), which stay the reference.
@@ -209,27 +219,33 @@ class Optimizer:
         """Whether _clip_gradients changes gradients (any clipping is set)."""
         return any(c and c > 0 for c in (self.clipnorm, self.global_clipnorm, self.clipvalue))
 
-    def _clip_gradients(self, grads):
-        """Return clipped copies; the caller's gradient arrays are never modified."""
+    def _clip_gradients(self, grads, squares, lookups):
+        """(grads, squares) clipped, as copies: the caller's arrays are never modified. squares[i]
+        is None or an embedding's (squares, rows), lookups[i] None or its (ids, dy): see
+        RowGradient for how TF clips those."""
         if self.clipnorm and self.clipnorm > 0:
-            clipped = []
-            for g in grads:
-                norm = math.sqrt(_sum_of_squares(g))
-                # g * c / max(norm, c) is g itself when norm <= c
-                clipped.append(g * g.dtype.type(self.clipnorm / norm) if norm > self.clipnorm else g)
-            return clipped
+            clipped = [_scaled(g, square, self.clipnorm / norm) if norm > self.clipnorm
+                       else (g, square)  # g * c / max(norm, c) is g itself when norm <= c
+                       for g, square, norm in zip(grads, squares, _norms(grads, squares))]
+            return [g for g, _ in clipped], [square for _, square in clipped]
         if self.global_clipnorm and self.global_clipnorm > 0:
-            norm = math.sqrt(sum(_sum_of_squares(g) for g in grads))
+            norm = math.sqrt(sum(n * n for n in _norms(grads, squares)))
             if not math.isfinite(norm):
                 scale = math.nan  # Keras: "for inf/-inf/NaN, this will make scale NaN"
             elif norm <= self.global_clipnorm:
-                return grads
+                return grads, squares
             else:
                 scale = self.global_clipnorm / norm
-            return [g * g.dtype.type(scale) for g in grads]
+            # TF multiplies each gradient by the scale as a dense tensor: an embedding's slices
+            # are added up first, and the optimizer then sees an ordinary gradient (no squares).
+            return [g * g.dtype.type(scale) for g in grads], [None] * len(grads)
         if self.clipvalue and self.clipvalue > 0:
-            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        return grads
+            c = self.clipvalue
+            clipped = [(np.clip(g, -c, c), square) if lookup is None
+                       else _clipped_lookups(g, square, lookup, c)
+                       for g, square, lookup in zip(grads, squares, lookups)]
+            return [g for g, _ in clipped], [square for _, square in clipped]
+        return grads, squares
 
     # -- state -------------------------------------------------------------------------------
     def _slot_names(self):
@@ -362,3 +378,29 @@ def flush_subnormals(slot):
 def _sum_of_squares(g):
     flat = g.reshape(-1)
     return float(np.dot(flat, flat))
+
+
+def _norms(grads, squares):
+    """Each gradient's L2 norm; an embedding's is that of its slices, sqrt(sum of squares)."""
+    return [math.sqrt(_sum_of_squares(g) if square is None
+                      else float(square[0].sum(dtype=np.float64)))
+            for g, square in zip(grads, squares)]
+
+
+def _scaled(g, square, scale):
+    """(g * scale, its squares * scale^2): what scaling each slice by `scale` gives."""
+    dt = g.dtype.type
+    if square is None:
+        return g * dt(scale), None
+    return g * dt(scale), (square[0] * dt(scale * scale), square[1])
+
+
+def _clipped_lookups(g, square, lookup, c):
+    """An embedding's gradient and squares from its slices clipped to [-c, c] one by one."""
+    ids, dy = lookup
+    slices = np.clip(np.asarray(dy, dtype=g.dtype), -c, c)  # (N, D)
+    summed = np.zeros_like(g)
+    np.add.at(summed, ids, slices)
+    squares = np.zeros_like(g)
+    np.add.at(squares, ids, slices * slices)
+    return summed, (squares, None if square is None else square[1])

@@ -42,9 +42,25 @@ def cases(rng):
         y=rng.normal(size=(5, 2)).astype("float32"))
 
 
+def clipping_cases(rng):
+    """An embedding looked up with many repeats under each kind of clipping: TF clips the
+    embedding's gradient as slices, one per lookup (bptt.optimizers.base.RowGradient)."""
+    ids = rng.randint(0, 6, size=(4, 7)).astype("int32")
+    y = rng.randint(0, 2, size=(4, 1)).astype("float32")
+    for name, optimizer in (
+            ("clipnorm", keras.optimizers.Adam(learning_rate=0.05, clipnorm=0.02)),
+            ("global_clipnorm", keras.optimizers.RMSprop(learning_rate=0.01, global_clipnorm=0.05)),
+            ("clipvalue", keras.optimizers.SGD(learning_rate=0.5, momentum=0.5, clipvalue=0.002))):
+        yield name, dict(
+            layers=[keras.Input((7,)), L.Embedding(6, 4), L.LSTM(5),
+                    L.Dense(1, activation="sigmoid")],
+            optimizer=optimizer, loss="binary_crossentropy", x=ids, y=y)
+
+
 def main():
     keras.utils.set_random_seed(0)
-    for name, case in cases(np.random.RandomState(0)):
+    all_cases = list(cases(np.random.RandomState(0))) + list(clipping_cases(np.random.RandomState(1)))
+    for name, case in all_cases:
         model = keras.Sequential(case["layers"])
         model.compile(optimizer=case["optimizer"], loss=case["loss"])
         out = {"x": case["x"], "y": case["y"]}
