@@ -24,8 +24,8 @@ step at a time), so the outputs equal those calls to float rounding
 (tests/kernels/test_lstm_stack.py).
 
 Threads: numba's parallel region (prange over two), whose OpenMP or TBB threads start in ~2 us;
-its fallback "workqueue" layer takes ~130 us per region, so the pipeline is used only where the
-first region ran on OpenMP or TBB (`usable`). The thread that arrives first waits a bounded while
+its fallback "workqueue" layer takes ~130 us per region, so the pipeline is used only where
+numba's threads are OpenMP or TBB (`usable`), and its team is two threads on any machine. The thread that arrives first waits a bounded while
 for the second; if it does not come (numba.set_num_threads(1), a busy machine) it runs both
 layers alone, one after the other, and the late thread does nothing: the result is the same. Not
 in a forked child of a process that ran a region (GNU OpenMP does not survive fork). Progress
@@ -181,9 +181,14 @@ def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIE
     flags = np.zeros(STEPS + 8, np.int64)
     with blas_threads(1):
         if together:
-            _LAUNCHED.setdefault("pid", os.getpid())
-            _pipeline(np.ascontiguousarray(x), lower, upper, xw, hs, ys, h_last, c_last, flags,
-                      T // FIRST_SHARE, patience)
+            threads = numba.get_num_threads()
+            # the region's team: two, however many cores numba has (one if it has one)
+            numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+            try:
+                _pipeline(np.ascontiguousarray(x), lower, upper, xw, hs, ys, h_last, c_last,
+                          flags, T // FIRST_SHARE, patience)
+            finally:
+                numba.set_num_threads(threads)
         else:
             _one_after_the_other(np.ascontiguousarray(x), lower, upper, xw, hs, ys, h_last,
                                  c_last, flags)
@@ -204,10 +209,10 @@ def usable(B):
     """Whether a batch of B sequences should take the pipeline (see the module docstring)."""
     if B > MAX_ROWS or numba.config.NUMBA_NUM_THREADS < 2:
         return False
-    if not _LAUNCHED:
-        return True  # the first region tells which threading layer numba chose
-    if _LAUNCHED["pid"] != os.getpid():
+    if _LAUNCHED.setdefault("pid", os.getpid()) != os.getpid():
+        return False
+    if numba.get_num_threads() < 2:  # (the first call starts numba's threads)
         return False
     if "layer" not in _LAUNCHED:
         _LAUNCHED["layer"] = numba.threading_layer()
-    return _LAUNCHED["layer"] in ("omp", "tbb") and numba.get_num_threads() >= 2
+    return _LAUNCHED["layer"] in ("omp", "tbb")
