@@ -167,7 +167,8 @@ def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIE
     x (B, T, D) float; lower = (kernel (D, 4H1), bias (4H1,) or None, recurrent_kernel
     (H1, 4H1)); upper likewise with D = H1; all of x's dtype.
     -> (ys (B, T, H2) if return_sequences else None, (h_last, c_last) (B, H2) of the upper),
-    and whether the two threads shared the work. together=False runs both on the calling thread.
+    and whether the two threads shared the work. together=False (or numba.set_num_threads(1)
+    in this thread) runs both on the calling thread.
     """
     B, T, _ = x.shape
     dtype = x.dtype
@@ -180,15 +181,16 @@ def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIE
     c_last = np.empty((B, H2), dtype)  # (B, H2)
     flags = np.zeros(STEPS + 8, np.int64)
     with blas_threads(1):
-        if together:
-            threads = numba.get_num_threads()
-            # the region's team: two, however many cores numba has (one if it has one)
-            numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        threads = numba.get_num_threads() if together else 1  # numba's team from this thread
+        if threads >= 2:
+            if threads > 2:
+                numba.set_num_threads(2)  # the region's team: two, however many cores there are
             try:
                 _pipeline(np.ascontiguousarray(x), lower, upper, xw, hs, ys, h_last, c_last,
                           flags, T // FIRST_SHARE, patience)
             finally:
-                numba.set_num_threads(threads)
+                if threads > 2:
+                    numba.set_num_threads(threads)
         else:
             _one_after_the_other(np.ascontiguousarray(x), lower, upper, xw, hs, ys, h_last,
                                  c_last, flags)
@@ -211,8 +213,7 @@ def usable(B):
         return False
     if _LAUNCHED.setdefault("pid", os.getpid()) != os.getpid():
         return False
-    if numba.get_num_threads() < 2:  # (the first call starts numba's threads)
-        return False
     if "layer" not in _LAUNCHED:
+        numba.get_num_threads()  # starts numba's threads, which picks their layer
         _LAUNCHED["layer"] = numba.threading_layer()
     return _LAUNCHED["layer"] in ("omp", "tbb")

@@ -89,3 +89,20 @@ def test_used_only_for_a_few_sequences(monkeypatch):
 def test_not_used_in_a_forked_child(monkeypatch):
     monkeypatch.setitem(lstm_stack._LAUNCHED, "pid", -1)  # as if numba's threads began elsewhere
     assert not lstm_stack.usable(1)
+
+
+def test_one_numba_thread_in_this_thread_runs_both_layers_here(rng):
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread here")
+    lower, upper = make_layers(rng, 4, 5, 3, np.float64, bias=True)
+    x = rng.normal(size=(2, 6, 4))
+    expected = lstm_stack.lstm_stack_inference(x, lower, upper, True, together=False)
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        ys, (h, c), shared = lstm_stack.lstm_stack_inference(x, lower, upper, True)
+    finally:
+        numba.set_num_threads(before)
+    assert not shared
+    assert_close(ys, expected[0], "ys")
+    assert_close(h, expected[1][0], "h_last")
