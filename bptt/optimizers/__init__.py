@@ -2,6 +2,7 @@
 
     base.py      Optimizer: apply_gradients (clipping, weight decay, iterations), state, config,
                  and the choice between the NumPy update and the fused kernel
+    clipping.py  clipnorm, global_clipnorm, clipvalue, an embedding's slices included
     sgd.py       SGD, with optional (Nesterov) momentum
     adam.py      Adam (amsgrad; the opt-in lazy_rows)
     rmsprop.py   RMSprop (centered, momentum)

@@ -12,7 +12,7 @@ One `apply_gradients` call, as Keras' `BaseOptimizer.apply` does it:
              global_clipnorm g = g * c * min(1/N, 1/c)          N the norm of all gradients
                                                                 (NaN everywhere if N is inf/NaN)
              clipvalue       g = clip(g, -c, c)
-             (an embedding's gradient is clipped slice by slice, as in TF: see RowGradient)
+             (bptt.optimizers.clipping; an embedding's gradient as TF's slices: RowGradient)
     3. weight decay (decoupled): w = w - w * weight_decay * lr
     4. the optimizer's update_step for each variable (t = iterations + 1): its rule is in
        sgd.py, adam.py or rmsprop.py
@@ -29,7 +29,6 @@ reference's dozen passes over the tutorial's 2.6 M weights took ~10 ms a step, t
 Clipping (step 2) stays in NumPy; a variable that is not a C-contiguous float32/float64 array
 takes the reference.
 """
-import math
 import numbers
 import warnings
 from typing import NamedTuple
@@ -37,6 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bptt import backend
+from bptt.optimizers import clipping
 
 
 class RowGradient(NamedTuple):
@@ -220,32 +220,9 @@ class Optimizer:
         return any(c and c > 0 for c in (self.clipnorm, self.global_clipnorm, self.clipvalue))
 
     def _clip_gradients(self, grads, squares, lookups):
-        """(grads, squares) clipped, as copies: the caller's arrays are never modified. squares[i]
-        is None or an embedding's (squares, rows), lookups[i] None or its (ids, dy): see
-        RowGradient for how TF clips those."""
-        if self.clipnorm and self.clipnorm > 0:
-            clipped = [_scaled(g, square, self.clipnorm / norm) if norm > self.clipnorm
-                       else (g, square)  # g * c / max(norm, c) is g itself when norm <= c
-                       for g, square, norm in zip(grads, squares, _norms(grads, squares))]
-            return [g for g, _ in clipped], [square for _, square in clipped]
-        if self.global_clipnorm and self.global_clipnorm > 0:
-            norm = math.sqrt(sum(n * n for n in _norms(grads, squares)))
-            if not math.isfinite(norm):
-                scale = math.nan  # Keras: "for inf/-inf/NaN, this will make scale NaN"
-            elif norm <= self.global_clipnorm:
-                return grads, squares
-            else:
-                scale = self.global_clipnorm / norm
-            # TF multiplies each gradient by the scale as a dense tensor: an embedding's slices
-            # are added up first, and the optimizer then sees an ordinary gradient (no squares).
-            return [g * g.dtype.type(scale) for g in grads], [None] * len(grads)
-        if self.clipvalue and self.clipvalue > 0:
-            c = self.clipvalue
-            clipped = [(np.clip(g, -c, c), square) if lookup is None
-                       else _clipped_lookups(g, square, lookup, c)
-                       for g, square, lookup in zip(grads, squares, lookups)]
-            return [g for g, _ in clipped], [square for _, square in clipped]
-        return grads, squares
+        """(grads, squares) clipped as Keras does (bptt.optimizers.clipping), as copies."""
+        return clipping.clip(grads, squares, lookups, clipnorm=self.clipnorm,
+                             global_clipnorm=self.global_clipnorm, clipvalue=self.clipvalue)
 
     # -- state -------------------------------------------------------------------------------
     def _slot_names(self):
@@ -373,34 +350,3 @@ def flush_subnormals(slot):
     from ~2 ms to ~37 ms."""
     tiny = np.finfo(slot.dtype).tiny
     np.copyto(slot, 0, where=np.abs(slot) < tiny)
-
-
-def _sum_of_squares(g):
-    flat = g.reshape(-1)
-    return float(np.dot(flat, flat))
-
-
-def _norms(grads, squares):
-    """Each gradient's L2 norm; an embedding's is that of its slices, sqrt(sum of squares)."""
-    return [math.sqrt(_sum_of_squares(g) if square is None
-                      else float(square[0].sum(dtype=np.float64)))
-            for g, square in zip(grads, squares)]
-
-
-def _scaled(g, square, scale):
-    """(g * scale, its squares * scale^2): what scaling each slice by `scale` gives."""
-    dt = g.dtype.type
-    if square is None:
-        return g * dt(scale), None
-    return g * dt(scale), (square[0] * dt(scale * scale), square[1])
-
-
-def _clipped_lookups(g, square, lookup, c):
-    """An embedding's gradient and squares from its slices clipped to [-c, c] one by one."""
-    ids, dy = lookup
-    slices = np.clip(np.asarray(dy, dtype=g.dtype), -c, c)  # (N, D)
-    summed = np.zeros_like(g)
-    np.add.at(summed, ids, slices)
-    squares = np.zeros_like(g)
-    np.add.at(squares, ids, slices * slices)
-    return summed, (squares, None if square is None else square[1])
