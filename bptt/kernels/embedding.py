@@ -19,7 +19,13 @@ only assumes valid input: ids in [0, V), dy of the buffer's dtype, C-contiguous.
 import numpy as np
 from numba import njit
 
+from bptt.kernels import _common
+
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
+
+# From this many lookups (batch 64 at T = 50) the squares' pass is split over the kernel threads
+# by table rows, where nothing else spins on the second core (_common.numpy_blas_busy False).
+SPLIT_LOOKUPS = 3200
 
 
 @njit(**_JIT)
@@ -61,12 +67,16 @@ def embedding_backward_into(dembeddings, rows_before, ids, dy):
 
 
 @njit(**_JIT)
-def _refill_with_squares(dembeddings, dsquares, looked_up, rows_before, ids, dy, time_major):
+def _refill_with_squares(dembeddings, dsquares, looked_up, rows_before, ids, dy, time_major, v0,
+                         v1):
     """_refill for the gradient and, in the same pass, the sum of each lookup's dy^2 and the
-    (V,) flags of the rows looked up."""
+    (V,) flags of the rows looked up; only rows [v0, v1) of the table (the other ids are
+    skipped), so two threads can fill two halves, each row's sums in the same order."""
     D = dembeddings.shape[1]
     for k in range(rows_before.shape[0]):
         r = rows_before[k]
+        if r < v0 or r >= v1:
+            continue
         looked_up[r] = False
         row, square_row = dembeddings[r], dsquares[r]
         for d in range(D):
@@ -75,6 +85,8 @@ def _refill_with_squares(dembeddings, dsquares, looked_up, rows_before, ids, dy,
     for p in range(ids.shape[0]):
         for q in range(ids.shape[1]):
             r = ids[p, q]
+            if r < v0 or r >= v1:
+                continue
             looked_up[r] = True
             row, square_row = dembeddings[r], dsquares[r]
             dy_row = dy[q, p] if time_major else dy[p, q]  # (D,) contiguous
@@ -93,6 +105,10 @@ def embedding_backward_with_squares_into(dembeddings, dsquares, looked_up, rows_
         ids, dy = ids.reshape(1, -1), dy.reshape(1, -1, D)
     time_major = not dy.flags.c_contiguous and dy.transpose(1, 0, 2).flags.c_contiguous
     dy = dy.transpose(1, 0, 2) if time_major else np.ascontiguousarray(dy)
-    _refill_with_squares(dembeddings, dsquares, looked_up, rows_before.reshape(-1), ids, dy,
-                         time_major)
+    args = (dembeddings, dsquares, looked_up, rows_before.reshape(-1), ids, dy, time_major)
+    V = dembeddings.shape[0]
+    if _common.numpy_blas_busy or ids.size < SPLIT_LOOKUPS:
+        _refill_with_squares(*args, 0, V)
+    else:  # each thread fills half of the table's rows (see _common.run_rows)
+        _common.run_rows(_refill_with_squares, V, *args, min_rows=1)
     return dembeddings, dsquares, looked_up

@@ -73,3 +73,29 @@ def test_the_tutorial_size(rng):
         fused.embedding_backward_into(buffer, rows_before, ids, dy)
         np.testing.assert_array_equal(buffer, reference.embedding_backward(dy, ids, embeddings))
         rows_before = ids.copy()
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_gradient_squares_and_rows_split_over_threads_or_not(rng, monkeypatch, split):
+    """embedding_backward_with_squares_into, call after call, on one thread or with the table's
+    rows split over the kernel threads: the reference's gradient and squares bit for bit."""
+    from bptt.kernels import _common
+
+    monkeypatch.setattr(_common, "numpy_blas_busy", not split)
+    monkeypatch.setattr(fused, "SPLIT_LOOKUPS", 1)
+    embeddings = np.zeros((37, 5), np.float32)
+    buffers = [np.zeros_like(embeddings), np.zeros_like(embeddings), np.zeros(37, np.bool_)]
+    rows_before = np.empty(0, np.intp)
+    for _ in range(3):
+        ids = rng.integers(0, 37, size=(4, 9)).astype(np.intp)
+        ids[:, :3] = 0  # repeats
+        dy = rng.normal(size=(9, 4, 5)).astype(np.float32).transpose(1, 0, 2)  # time-major view
+        grad, squares, looked_up = fused.embedding_backward_with_squares_into(
+            *buffers, rows_before, ids, dy)
+        np.testing.assert_array_equal(grad, reference.embedding_backward(dy, ids, embeddings))
+        np.testing.assert_array_equal(squares,
+                                      reference.embedding_backward_squares(dy, ids, embeddings))
+        expected_rows = np.zeros(37, np.bool_)
+        expected_rows[ids] = True
+        np.testing.assert_array_equal(looked_up, expected_rows)
+        rows_before = ids.copy()
