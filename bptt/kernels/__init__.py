@@ -73,6 +73,20 @@ def _numpy_matmul_tn(a, b):
     return a.T @ b
 
 
+def _numpy_projection_backward(x, dxw, kernel):
+    return x.T @ dxw, dxw @ kernel.T, dxw.sum(axis=0)
+
+
+def projection_backward_function(batch):
+    """projection_backward(x, dxw, kernel) -> (x^T dxw, dxw @ kernel^T, dxw summed over rows)
+    for a recurrent layer on `batch` rows: bptt.kernels.gemm's one split pass where
+    gemm_functions splits the GEMMs, else NumPy's three products."""
+    from bptt.kernels import gemm
+
+    matmul, _ = gemm_functions(batch)  # (and sets _common.numpy_blas_busy for this layer)
+    return gemm.projection_backward if matmul is gemm.matmul else _numpy_projection_backward
+
+
 def gemm_functions(batch):
     """(matmul(a, b) = a @ b, matmul_tn(a, b) = a.T @ b) for the big GEMMs of a recurrent layer
     on `batch` rows: bptt.kernels.gemm's (split over the kernel threads, off NumPy's BLAS pool)

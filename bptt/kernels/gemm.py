@@ -14,6 +14,8 @@ order of the sums in the `_tn` reduction.
 
     matmul(a, b)      a (N, K) @ b (K, M) -> (N, M), rows of a split
     matmul_tn(a, b)   a (N, K)^T @ b (N, M) -> (K, M), the reduction over N split, partial sums added
+    projection_backward(x, dxw, kernel)   (x^T dxw, dxw @ kernel^T, dxw's column sums) in one
+                      split pass over the rows (a recurrent layer's input projection backward)
 """
 import numpy as np
 from numba import njit
@@ -32,6 +34,21 @@ def _matmul_rows(a, b, out, part, r0, r1):
 @njit(**JIT_OPTIONS)
 def _matmul_tn_rows(a, b, parts, part, r0, r1):
     np.dot(a[r0:r1].T, b[r0:r1], parts[part])
+
+
+@njit(**JIT_OPTIONS)
+def _projection_backward_rows(x, dxw, kernel_t, dx, dkernel_parts, dbias_parts, part, r0, r1):
+    """Rows [r0, r1) of a projection's backward, one pass over those rows of dxw: dx = dxw @
+    kernel^T there, and this part's shares of dkernel = x^T dxw and of dbias = sum of dxw rows."""
+    np.dot(dxw[r0:r1], kernel_t, dx[r0:r1])
+    np.dot(x[r0:r1].T, dxw[r0:r1], dkernel_parts[part])
+    sums = dbias_parts[part]
+    for j in range(sums.shape[0]):
+        sums[j] = 0
+    for r in range(r0, r1):
+        row = dxw[r]
+        for j in range(sums.shape[0]):
+            sums[j] += row[j]
 
 
 def _run_parts(loop, N, parts_count, *args):
@@ -78,3 +95,25 @@ def matmul_tn(a, b):
     else:
         out[...] = 0
     return out[0] if parts == 1 else out.sum(axis=0)
+
+
+def projection_backward(x, dxw, kernel):
+    """For xw = x @ kernel + bias, x (N, K), dxw (N, M), kernel (K, M): (dkernel = x^T dxw,
+    dx = dxw @ kernel^T, dbias = dxw summed over its rows), the rows split over the kernel threads
+    and each thread's rows read once for all three (one hand-off instead of two, and no third
+    pass over dxw for the bias)."""
+    x = _common.as_dtype(x, x.dtype)
+    dxw = _common.as_dtype(dxw, x.dtype)
+    N, M = dxw.shape
+    parts = _parts(N)
+    dx = np.empty((N, x.shape[1]), x.dtype)  # (N, K)
+    dkernel_parts = np.zeros((parts, x.shape[1], M), x.dtype)  # (P, K, M)
+    dbias_parts = np.zeros((parts, M), x.dtype)  # (P, M)
+    if N and x.shape[1] and M:
+        _run_parts(_projection_backward_rows, N, parts, x, dxw,
+                   _common.as_dtype(kernel, x.dtype).T, dx, dkernel_parts, dbias_parts)
+    else:
+        dx[...] = 0
+    if parts == 1:
+        return dkernel_parts[0], dx, dbias_parts[0]
+    return dkernel_parts.sum(axis=0), dx, dbias_parts.sum(axis=0)

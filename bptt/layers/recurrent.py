@@ -237,18 +237,21 @@ class _Recurrent(Layer):
         return np.concatenate(blocks, axis=-1).reshape(steps, batch, -1)
 
     def _project_backward(self, x_tm, input_mask, dxw):
-        """(dkernel, dx_tm) for xw = (x * mask) @ kernel."""
+        """(dkernel, dx_tm, dxw summed over steps and rows) for xw = (x * mask) @ kernel + bias;
+        the last is the input bias's gradient."""
         kernel = self.params["kernel"]
         steps, batch, width = dxw.shape
         features = x_tm.shape[-1]
         dxw2 = dxw.reshape(steps * batch, width)  # (T*B, G*H)
         if input_mask is None or len(input_mask) == 1:
             x_in = x_tm if input_mask is None else x_tm * input_mask[0]
-            matmul, matmul_tn = kernels.gemm_functions(batch)
-            dx_tm = matmul(dxw2, kernel.T).reshape(steps, batch, features)
+            projection_backward = kernels.projection_backward_function(batch)
+            dkernel, dx2, dbias = projection_backward(x_in.reshape(steps * batch, features), dxw2,
+                                                      kernel)
+            dx_tm = dx2.reshape(steps, batch, features)
             if input_mask is not None:
                 dx_tm *= input_mask[0]
-            return matmul_tn(x_in.reshape(steps * batch, features), dxw2), dx_tm
+            return dkernel, dx_tm, dbias
         units = self.units
         dkernel = np.empty_like(kernel)
         dx_tm = np.zeros_like(x_tm)
@@ -256,7 +259,7 @@ class _Recurrent(Layer):
             block = slice(g * units, (g + 1) * units)
             dkernel[:, block] = (x_tm * mask).reshape(steps * batch, -1).T @ dxw2[:, block]
             dx_tm += (dxw2[:, block] @ kernel[:, block].T).reshape(steps, batch, features) * mask
-        return dkernel, dx_tm
+        return dkernel, dx_tm, dxw2.sum(axis=0)
 
     def backward(self, dy):
         if self.cache is None:
@@ -275,9 +278,9 @@ class _Recurrent(Layer):
             dhs = None
             dstates[0] = dy if dstates[0] is None else dstates[0] + dy
         dxw, self.initial_state_grads = self.run_backward(dhs, dstates, op_cache)
-        self.grads["kernel"], dx_tm = self._project_backward(x_tm, input_mask, dxw)
+        self.grads["kernel"], dx_tm, dinput_bias = self._project_backward(x_tm, input_mask, dxw)
         if self.use_bias:
-            self.accumulate_bias_grad(dxw.sum(axis=(0, 1)))
+            self.accumulate_bias_grad(dinput_bias)
         if self.go_backwards:
             dx_tm = dx_tm[::-1]
         return dx_tm.transpose(1, 0, 2)

@@ -42,3 +42,20 @@ def test_gemm_functions_split_only_where_the_time_loops_do(monkeypatch):
         assert kernels.gemm_functions(big)[0] is np.matmul
     finally:
         backend.set_kernels(previous)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("N, K, M", SHAPES)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_projection_backward_equals_its_three_numpy_products(rng, monkeypatch, dtype, N, K, M,
+                                                             threads):
+    monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
+    monkeypatch.setattr(gemm, "MIN_ROWS", 2)
+    x = rng.normal(size=(N, K)).astype(dtype)
+    dxw = rng.normal(size=(N, M)).astype(dtype)
+    kernel = rng.normal(size=(K, M)).astype(dtype)
+    dkernel, dx, dbias = gemm.projection_backward(x, dxw, kernel)
+    assert_close(dkernel, x.T @ dxw, "x.T @ dxw")
+    assert_close(dx, dxw @ kernel.T, "dxw @ kernel.T")
+    assert_close(dbias, dxw.sum(axis=0), "dxw summed over rows")
+    assert dx.dtype == dkernel.dtype == dbias.dtype == dtype
