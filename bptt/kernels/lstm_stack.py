@@ -43,7 +43,7 @@ import numpy as np
 from numba import njit, prange
 
 from bptt.kernels._atomics import compare_swap, fetch_add, load_acquire, store_release
-from bptt.kernels._common import JIT_OPTIONS, blas_threads
+from bptt.kernels._common import JIT_OPTIONS, as_dtype, blas_threads
 from bptt.kernels.lstm import inference_cell
 
 MAX_ROWS = 16  # batches up to this many sequences take the pipeline: against two lstm_inference
@@ -199,9 +199,8 @@ def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIE
 
 
 def _layer_arrays(kernel, bias, recurrent_kernel, dtype):
-    H4 = kernel.shape[1]
-    bias = np.zeros(H4, dtype) if bias is None else bias
-    return tuple(np.ascontiguousarray(w, dtype=dtype) for w in (kernel, bias, recurrent_kernel))
+    bias = np.zeros(kernel.shape[1], dtype) if bias is None else bias
+    return tuple(as_dtype(w, dtype) for w in (kernel, bias, recurrent_kernel))
 
 
 _LAUNCHED = {}  # "pid": the process that started numba's threads; "layer": their kind

@@ -49,12 +49,7 @@ class RowGradient(NamedTuple):
     the weights use the summed gradient. bptt does the same, so its numbers are Keras/TF's
     (tests/test_keras_golden.py). SGD, being linear, sees no difference.
 
-    Clipping, too, sees the slices in TF. clipnorm takes the norm of the slices (sqrt of the sum
-    of `squares`, not the norm of `summed`) and scales summed by s and squares by s^2.
-    global_clipnorm counts the slices' squares in the global norm, but its scaling turns the
-    gradient dense (repeats added up): the optimizer then squares the summed gradient. clipvalue
-    clips each lookup's slice, then adds them up again (`lookups`).
-    tests/test_keras_golden.py checks all three against Keras.
+    Clipping sees the slices too, as in TF: bptt.optimizers.clipping.
     """
 
     summed: np.ndarray  # (V, D) the gradient, repeats added up

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from bptt.ops import embedding
+
 
 def clip(grads, squares, lookups, clipnorm=None, global_clipnorm=None, clipvalue=None):
     """(grads, squares), clipped, as copies: the caller's arrays are never modified. squares[i] is
@@ -64,11 +66,10 @@ def _scaled(g, square, scale):
 
 
 def _clipped_lookups(g, square, lookup, c):
-    """An embedding's gradient and squares from its slices clipped to [-c, c] one by one."""
+    """An embedding's gradient and squares from its slices clipped to [-c, c] one by one: the
+    embedding's own backward (bptt.ops.embedding) on the clipped slices."""
     ids, dy = lookup
     slices = np.clip(np.asarray(dy, dtype=g.dtype), -c, c)  # (N, D)
-    summed = np.zeros_like(g)
-    np.add.at(summed, ids, slices)
-    squares = np.zeros_like(g)
-    np.add.at(squares, ids, slices * slices)
+    summed = embedding.embedding_backward(slices, ids, g)
+    squares = embedding.embedding_backward_squares(slices, ids, g)
     return summed, (squares, None if square is None else square[1])
