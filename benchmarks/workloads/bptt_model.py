@@ -15,7 +15,7 @@ import numpy as np
 from benchmarks.workloads import common
 
 
-class BpttWorkload(common.Workload):
+class BpttWorkload(common.KerasAPIWorkload):
     name = "bptt"
 
     def load(self):
@@ -43,15 +43,6 @@ class BpttWorkload(common.Workload):
 
     def trainable_params(self):
         return int(self.model.count_params())
-
-    def train_step(self, x, y):
-        return self.model.train_on_batch(x, y)
-
-    def predict_one(self, x):
-        return self.model.predict_on_batch(x)
-
-    def predict(self, x, batch_size):
-        return self.model.predict(x, batch_size=batch_size, verbose=0)
 
     def lstm_layer(self, T, B, D, H, rng):
         layer = self.layers.LSTM(H, return_sequences=True)

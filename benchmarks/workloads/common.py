@@ -263,6 +263,20 @@ class Workload:
                 "total_s": t_first - t0 - load, "versions": versions}
 
 
+class KerasAPIWorkload(Workload):
+    """A framework whose model is a Keras-API Sequential in self.model (Keras itself, and bptt
+    with only the import changed): the same calls time both."""
+
+    def train_step(self, x, y):
+        return self.model.train_on_batch(x, y)
+
+    def predict_one(self, x):
+        return self.model.predict_on_batch(x)
+
+    def predict(self, x, batch_size):
+        return self.model.predict(x, batch_size=batch_size, verbose=0)
+
+
 def main(workload):
     """The worker's entry point: `serve`, `rss` or `coldstart` (see the module docstring)."""
     parser = argparse.ArgumentParser()

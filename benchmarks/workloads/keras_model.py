@@ -18,7 +18,7 @@ import numpy as np
 from benchmarks.workloads import common
 
 
-class KerasWorkload(common.Workload):
+class KerasWorkload(common.KerasAPIWorkload):
     name = "keras"
 
     def load(self):
@@ -53,15 +53,6 @@ class KerasWorkload(common.Workload):
 
     def trainable_params(self):
         return int(sum(np.prod(w.shape) for w in self.model.trainable_weights))
-
-    def train_step(self, x, y):
-        return self.model.train_on_batch(x, y)
-
-    def predict_one(self, x):
-        return self.model.predict_on_batch(x)
-
-    def predict(self, x, batch_size):
-        return self.model.predict(x, batch_size=batch_size, verbose=0)
 
     def threads(self):
         out = {"KERAS_BACKEND": os.environ.get("KERAS_BACKEND"), "backend": self.backend}
