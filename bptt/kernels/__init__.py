@@ -73,13 +73,35 @@ def _numpy_matmul_tn(a, b):
     return a.T @ b
 
 
-def _numpy_projection_backward(x, dxw, kernel):
-    return x.T @ dxw, dxw @ kernel.T, dxw.sum(axis=0)
+def _numpy_projection(x, kernel, bias=None):
+    xw = x @ kernel
+    if bias is not None:
+        xw += bias
+    return xw
+
+
+def _numpy_projection_backward(x, dxw, kernel, dx_mask=None):
+    dx = dxw @ kernel.T  # (N, K)
+    if dx_mask is not None:
+        rows_by_mask_row = dx.reshape(-1, *dx_mask.shape)  # (N / P, P, K): row r masked by dx_mask[r % P]
+        rows_by_mask_row *= dx_mask
+    return x.T @ dxw, dx, dxw.sum(axis=0)
+
+
+def projection_function(batch):
+    """projection(x, kernel, bias) -> x @ kernel + bias (bias may be None) for a recurrent layer
+    on `batch` rows: bptt.kernels.gemm's split pass (the bias added while each thread's rows are
+    in cache) where gemm_functions splits the GEMMs, else NumPy's product and an add."""
+    from bptt.kernels import gemm
+
+    matmul, _ = gemm_functions(batch)  # (and sets _common.numpy_blas_busy for this layer)
+    return gemm.projection if matmul is gemm.matmul else _numpy_projection
 
 
 def projection_backward_function(batch):
-    """projection_backward(x, dxw, kernel) -> (x^T dxw, dxw @ kernel^T, dxw summed over rows)
-    for a recurrent layer on `batch` rows: bptt.kernels.gemm's one split pass where
+    """projection_backward(x, dxw, kernel, dx_mask) -> (x^T dxw, (dxw @ kernel^T) * dx_mask, dxw
+    summed over rows) for a recurrent layer on `batch` rows, where x's row r = t * B + b was
+    masked by dx_mask[b] (None: no mask): bptt.kernels.gemm's one split pass where
     gemm_functions splits the GEMMs, else NumPy's three products."""
     from bptt.kernels import gemm
 

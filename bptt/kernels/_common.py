@@ -299,23 +299,37 @@ def previous_states(h0, hs):
     return h_prev
 
 
-def recurrent_kernel_grad(h_prev, da, masks):
+def _numpy_matmul_tn(a, b):
+    return a.T @ b
+
+
+def recurrent_kernel_grad(h0, hs, da, masks):
     """drecurrent_kernel = sum_t (h_{t-1} * m)^T @ da_t (H, G*H), as one GEMM over all T*B rows.
 
-    h_prev (T, B, H) unmasked, da (T, B, G*H) = dL/d((h_{t-1} * m) @ U), masks (M, B, H) as from
-    `mask_blocks` (M = 0, 1, or G: one per column block of da). One (H, T*B) @ (T*B, G*H)
-    product instead of T small ones inside the time loop; where the loop's rows were split over
-    threads, bptt.kernels.gemm's split product, off NumPy's BLAS pool (see KERNEL_THREADS).
+    h0 (B, H) and hs (T, B, H) unmasked (h_{t-1} is h0 at t = 0, hs[t-1] after), da (T, B, G*H)
+    = dL/d((h_{t-1} * m) @ U), masks (M, B, H) as from `mask_blocks` (M = 0, 1, or G: one per
+    column block of da). One (H, T*B) @ (T*B, G*H) product instead of T small ones inside the
+    time loop; where the loop's rows were split over threads, bptt.kernels.gemm's split product,
+    off NumPy's BLAS pool (see KERNEL_THREADS). Without masks the product reads hs in place
+    (no (T, B, H) copy of the previous states) and adds h0's term only when h0 is not all zero.
     """
-    from bptt.kernels.gemm import matmul_tn  # (gemm imports this module)
+    from bptt.kernels import gemm  # (gemm imports this module)
 
-    T, B, H = h_prev.shape
+    T, B, H = hs.shape
     da2 = da.reshape(T * B, -1)  # (T*B, G*H); a view, also for a column block of a (T, B, 3H) array
-    if masks.shape[0] <= 1:
-        hm = h_prev * masks[0] if masks.shape[0] == 1 else h_prev  # (T, B, H)
-        if row_chunks(B) == 1:  # NumPy's BLAS, as for the layer's GEMMs (see KERNEL_THREADS)
-            return hm.reshape(T * B, H).T @ da2
+    # NumPy's BLAS where the loop ran on one thread, as for the layer's GEMMs (see KERNEL_THREADS)
+    matmul_tn = gemm.matmul_tn if row_chunks(B) > 1 else _numpy_matmul_tn
+    if masks.shape[0] == 0:
+        drecurrent_kernel = matmul_tn(hs[:-1].reshape((T - 1) * B, H), da2[B:])
+        if h0.any():
+            drecurrent_kernel += matmul_tn(h0, da2[:B])
+        return drecurrent_kernel
+    if masks.shape[0] == 1:
+        hm = np.empty_like(hs)  # (T, B, H) h_{t-1} * m
+        np.multiply(h0, masks[0], out=hm[0])
+        np.multiply(hs[:-1], masks[0], out=hm[1:])
         return matmul_tn(hm.reshape(T * B, H), da2)
+    h_prev = previous_states(h0, hs)
     drecurrent_kernel = np.empty((H, da2.shape[1]), da.dtype)  # (H, G*H)
     for g in range(masks.shape[0]):
         block = slice(g * H, (g + 1) * H)

@@ -14,8 +14,10 @@ order of the sums in the `_tn` reduction.
 
     matmul(a, b)      a (N, K) @ b (K, M) -> (N, M), rows of a split
     matmul_tn(a, b)   a (N, K)^T @ b (N, M) -> (K, M), the reduction over N split, partial sums added
-    projection_backward(x, dxw, kernel)   (x^T dxw, dxw @ kernel^T, dxw's column sums) in one
-                      split pass over the rows (a recurrent layer's input projection backward)
+    projection(x, kernel, bias)   x @ kernel + bias, the bias added to each thread's rows while
+                      they are in cache (a recurrent layer's input projection)
+    projection_backward(x, dxw, kernel, dx_mask)   (x^T dxw, (dxw @ kernel^T) * dx_mask, dxw's
+                      column sums) in one split pass over the rows (its backward)
 """
 import numpy as np
 from numba import njit
@@ -32,15 +34,34 @@ def _matmul_rows(a, b, out, part, r0, r1):
 
 
 @njit(**JIT_OPTIONS)
+def _projection_rows(x, kernel, bias, out, part, r0, r1):
+    """Rows [r0, r1) of x @ kernel + bias (bias of length 0: none)."""
+    np.dot(x[r0:r1], kernel, out[r0:r1])
+    if bias.shape[0]:
+        for r in range(r0, r1):
+            row = out[r]
+            for j in range(bias.shape[0]):
+                row[j] += bias[j]
+
+
+@njit(**JIT_OPTIONS)
 def _matmul_tn_rows(a, b, parts, part, r0, r1):
     np.dot(a[r0:r1].T, b[r0:r1], parts[part])
 
 
 @njit(**JIT_OPTIONS)
-def _projection_backward_rows(x, dxw, kernel_t, dx, dkernel_parts, dbias_parts, part, r0, r1):
+def _projection_backward_rows(x, dxw, kernel_t, dx_mask, dx, dkernel_parts, dbias_parts, part, r0,
+                              r1):
     """Rows [r0, r1) of a projection's backward, one pass over those rows of dxw: dx = dxw @
-    kernel^T there, and this part's shares of dkernel = x^T dxw and of dbias = sum of dxw rows."""
+    kernel^T there (times row r % P of dx_mask (P, K) unless it has no rows), and this part's
+    shares of dkernel = x^T dxw and of dbias = sum of dxw rows."""
     np.dot(dxw[r0:r1], kernel_t, dx[r0:r1])
+    P = dx_mask.shape[0]
+    if P:
+        for r in range(r0, r1):
+            row, mask = dx[r], dx_mask[r % P]
+            for j in range(row.shape[0]):
+                row[j] *= mask[j]
     np.dot(x[r0:r1].T, dxw[r0:r1], dkernel_parts[part])
     sums = dbias_parts[part]
     for j in range(sums.shape[0]):
@@ -83,6 +104,19 @@ def matmul(a, b):
     return out
 
 
+def projection(x, kernel, bias=None):
+    """x (N, K) @ kernel (K, M) + bias (M,) or None -> (N, M) C-contiguous, in x's dtype."""
+    x = _common.as_dtype(x, x.dtype)
+    kernel = _common.as_dtype(kernel, x.dtype)
+    bias = np.empty(0, x.dtype) if bias is None else _common.as_dtype(bias, x.dtype)
+    out = np.empty((x.shape[0], kernel.shape[1]), x.dtype)  # (N, M)
+    if x.shape[0] and x.shape[1] and kernel.shape[1]:
+        _run_parts(_projection_rows, x.shape[0], _parts(x.shape[0]), x, kernel, bias, out)
+    else:
+        out[...] = bias if bias.shape[0] else 0
+    return out
+
+
 def matmul_tn(a, b):
     """a (N, K)^T @ b (N, M) -> (K, M), in a's dtype."""
     a = _common.as_dtype(a, a.dtype)
@@ -97,13 +131,16 @@ def matmul_tn(a, b):
     return out[0] if parts == 1 else out.sum(axis=0)
 
 
-def projection_backward(x, dxw, kernel):
-    """For xw = x @ kernel + bias, x (N, K), dxw (N, M), kernel (K, M): (dkernel = x^T dxw,
-    dx = dxw @ kernel^T, dbias = dxw summed over its rows), the rows split over the kernel threads
-    and each thread's rows read once for all three (one hand-off instead of two, and no third
-    pass over dxw for the bias)."""
+def projection_backward(x, dxw, kernel, dx_mask=None):
+    """For xw = (x0 * mask) @ kernel + bias with x = x0 * mask (N, K), dxw (N, M), kernel (K, M):
+    (dkernel = x^T dxw, dx0 = (dxw @ kernel^T) * mask, dbias = dxw summed over its rows), the
+    rows split over the kernel threads and each thread's rows read once for all three (one
+    hand-off instead of two, and no third pass over dxw for the bias). dx_mask: None, or (P, K)
+    with row r of x masked by row r % P (a recurrent layer's rows are t * B + b, its mask (B, K))."""
     x = _common.as_dtype(x, x.dtype)
     dxw = _common.as_dtype(dxw, x.dtype)
+    dx_mask = (np.empty((0, x.shape[1]), x.dtype) if dx_mask is None
+               else _common.as_dtype(dx_mask, x.dtype))
     N, M = dxw.shape
     parts = _parts(N)
     dx = np.empty((N, x.shape[1]), x.dtype)  # (N, K)
@@ -111,7 +148,7 @@ def projection_backward(x, dxw, kernel):
     dbias_parts = np.zeros((parts, M), x.dtype)  # (P, M)
     if N and x.shape[1] and M:
         _run_parts(_projection_backward_rows, N, parts, x, dxw,
-                   _common.as_dtype(kernel, x.dtype).T, dx, dkernel_parts, dbias_parts)
+                   _common.as_dtype(kernel, x.dtype).T, dx_mask, dx, dkernel_parts, dbias_parts)
     else:
         dx[...] = 0
     if parts == 1:

@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from bptt.kernels._common import (
-    JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, previous_states, recurrent_kernel_grad, run_rows,
+    JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, run_rows,
     sigmoid, tanh,
 )
 
@@ -295,7 +295,6 @@ def gru_backward(dhs, dh_last, cache):
     dhs = np.empty((0, B, H), dtype) if dhs is None else as_dtype(dhs, dtype)
     dh = np.zeros((B, H), dtype) if dh_last is None else np.array(dh_last, dtype=dtype)  # (B, H) copy
     dxw = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H)
-    h_prev = previous_states(cache.h0, cache.hs)  # (T, B, H)
     masks = cache.masks
     kernel_blocks_t = np.ascontiguousarray(cache.kernel_blocks.transpose(0, 2, 1))  # (3, H, H) U_g^T
     if cache.reset_after:
@@ -303,14 +302,14 @@ def gru_backward(dhs, dh_last, cache):
         recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (3H, H)
         run_rows(_backward_after_rows, B, dhs, dh, cache.h0, cache.hs, cache.gates, cache.recurrent_hs,
                  recurrent_kernel_t, kernel_blocks_t, masks, dxw, drec)
-        drecurrent_kernel = recurrent_kernel_grad(h_prev, drec, masks)  # (H, 3H)
+        drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, drec, masks)  # (H, 3H)
         drecurrent_bias = drec.reshape(T * B, 3 * H).sum(axis=0)  # (3H,) rec = ... + recurrent_bias
         return dxw, drecurrent_kernel, drecurrent_bias, dh
     kernel_zr_t = np.ascontiguousarray(cache.recurrent_kernel[:, :2 * H].T)  # (2H, H) [U_z U_r]^T
     run_rows(_backward_before_rows, B, dhs, dh, cache.h0, cache.hs, cache.gates, kernel_zr_t,
              kernel_blocks_t, masks, dxw)
     drecurrent_kernel = np.empty((H, 3 * H), dtype)  # (H, 3H)
-    drecurrent_kernel[:, :2 * H] = recurrent_kernel_grad(h_prev, dxw[:, :, :2 * H],
+    drecurrent_kernel[:, :2 * H] = recurrent_kernel_grad(cache.h0, cache.hs, dxw[:, :, :2 * H],
                                                          masks[:2] if len(masks) == 3 else masks)
     rhs = cache.recurrent_hs.reshape(T * B, H)  # (T*B, H) r * h_prev * m_h, the input of U_h
     drecurrent_kernel[:, 2 * H:] = rhs.T @ dxw[:, :, 2 * H:].reshape(T * B, H)

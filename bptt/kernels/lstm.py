@@ -29,7 +29,7 @@ from numba import njit
 
 from bptt.kernels import _common
 from bptt.kernels._common import (
-    JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, previous_states, recurrent_kernel_grad, run_rows,
+    JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, run_rows,
     sigmoid, tanh,
 )
 
@@ -193,7 +193,7 @@ def lstm_backward(dhs, dh_last, dc_last, cache):
     kernel_blocks_t = np.ascontiguousarray(cache.kernel_blocks.transpose(0, 2, 1))  # (4 or 0, H, H)
     run_rows(_backward_rows, B, dhs, dh, dc, cache.c0, cache.cs, cache.tanh_cs, cache.gates,
              recurrent_kernel_t, kernel_blocks_t, cache.masks, dxw)
-    drecurrent_kernel = recurrent_kernel_grad(previous_states(cache.h0, cache.hs), dxw, cache.masks)  # (H, 4H)
+    drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, dxw, cache.masks)  # (H, 4H)
     return dxw, drecurrent_kernel, dh, dc
 
 

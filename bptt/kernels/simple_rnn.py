@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from bptt.kernels._common import (
-    JIT_OPTIONS, as_dtype, mask_blocks, previous_states, recurrent_kernel_grad, run_rows, tanh,
+    JIT_OPTIONS, as_dtype, mask_blocks, recurrent_kernel_grad, run_rows, tanh,
 )
 
 _ACTIVATIONS = {"tanh": 0, "relu": 1}  # the activation's code inside the compiled loops
@@ -116,5 +116,5 @@ def simple_rnn_backward(dhs, dh_last, cache):
     dxw = np.empty((T, B, H), dtype)  # (T, B, H)
     recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (H, H)
     run_rows(_backward_rows, B, dhs, dh, cache.hs, recurrent_kernel_t, cache.masks, cache.activation, dxw)
-    drecurrent_kernel = recurrent_kernel_grad(previous_states(cache.h0, cache.hs), dxw, cache.masks)  # (H, H)
+    drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, dxw, cache.masks)  # (H, H)
     return dxw, drecurrent_kernel, dh

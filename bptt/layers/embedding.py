@@ -91,13 +91,29 @@ class Embedding(Layer):
     def forward(self, x, training=False):
         ids = self.check_ids(x)
         self.cache = ids
-        return reference.embedding_forward(ids, self.params["embeddings"])  # (B, T, D)
+        if ids.ndim == 2:
+            # (B, T, D) as the transposed view of a time-major (T, B, D) array: a recurrent layer
+            # reads it by time step (its own transpose is then a contiguous read), and hands
+            # back a gradient of that layout, which backward reads in place.
+            return reference.embedding_forward(ids.T, self.params["embeddings"]).transpose(1, 0, 2)
+        return reference.embedding_forward(ids, self.params["embeddings"])  # (B, ..., D)
+
+    def infer(self, x):
+        """The lookup in (B, T, D) order (the inference kernels read each sequence's steps in
+        a row); no cache."""
+        self.cache = None
+        return reference.embedding_forward(self.check_ids(x), self.params["embeddings"])
 
     def backward(self, dy):
         """Fills grads['embeddings'] (repeats summed) and grad_squares['embeddings'] (the sum
         of each lookup's squared gradient, which Keras/TF's Adam and RMSprop use for g^2: see
         bptt.optimizers.base.RowGradient)."""
         ids = self.cache
+        if ids is None:
+            raise RuntimeError(
+                f"Embedding '{self.name}': backward needs the cache of a forward pass, and the "
+                "last pass kept none (it ran in inference mode). Run layer.forward(x) first."
+            )
         embeddings = self.params["embeddings"]
         if backend.get_kernels() != "fused":
             self._dembeddings = None  # the buffers' rows are no longer tracked

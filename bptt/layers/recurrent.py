@@ -194,9 +194,6 @@ class _Recurrent(Layer):
         dtype = kernel.dtype
         batch = x.shape[0]
         states = self._initial_states(initial_state, batch, dtype)
-        x_tm = np.asarray(x, dtype=dtype).transpose(1, 0, 2)  # (T, B, D)
-        if self.go_backwards:
-            x_tm = x_tm[::-1]
         input_mask = recurrent_mask = None
         # Keras 3: with recurrent_dropout, LSTM and GRU draw one mask per gate for the inputs and
         # for h_{t-1} (their "implementation 1"); otherwise one input mask serves every gate.
@@ -208,56 +205,69 @@ class _Recurrent(Layer):
                                                 (masks, batch, self.units), dtype)
             if masks == 1:
                 recurrent_mask = recurrent_mask[0]  # (B, H)
-        x_tm = np.ascontiguousarray(x_tm)
-        xw = self._project(x_tm, input_mask)  # (T, B, G*H)
-        bias = self.input_bias()
-        if bias is not None:
-            xw += bias
+        shared_mask = input_mask[0] if input_mask is not None and len(input_mask) == 1 else None
+        x_in = self._time_major(x, dtype, shared_mask)  # (T, B, D), times the shared mask
+        xw = self._project(x_in, input_mask)  # (T, B, G*H), with the input bias
         # Forward and backward must run the same implementation: pick it once, here.
         self.functions = self.sequence_functions(
             per_gate_masks=recurrent_mask is not None and recurrent_mask.ndim == 3)
         hs, last_states, op_cache = self.run_forward(xw, states, recurrent_mask)
-        self.cache = (x_tm, input_mask, recurrent_mask, op_cache)
+        self.cache = (x_in, input_mask, recurrent_mask, op_cache)
         output = hs.transpose(1, 0, 2) if self.return_sequences else last_states[0]
         return self._outputs(output, last_states)
 
-    def _project(self, x_tm, input_mask):
-        """xw = (x * mask) @ kernel, one 2-D GEMM for all steps; per gate block with per-gate
-        masks (Keras' recurrent_dropout)."""
+    def _time_major(self, x, dtype, mask):
+        """x (B, T, D) -> (T, B, D) C-contiguous in dtype, reversed in time for go_backwards,
+        times `mask` (B, D) when given: the input of the projection, made in one pass over x
+        (and kept for the backward's dkernel = x_in^T dxw)."""
+        x = np.asarray(x)
+        if x.dtype != dtype:
+            x = x.astype(dtype)  # cast first: the mask multiplies in the weights' dtype
+        x_tm = x.transpose(1, 0, 2)  # (T, B, D) a view
+        if self.go_backwards:
+            x_tm = x_tm[::-1]
+        if mask is None:
+            return np.ascontiguousarray(x_tm)
+        return np.multiply(x_tm, mask, out=np.empty(x_tm.shape, dtype))
+
+    def _project(self, x_in, input_mask):
+        """xw = (x * mask) @ kernel + input bias, one 2-D GEMM for all steps; x_in (T, B, D)
+        already carries a mask shared by all gates; per gate block with per-gate masks (Keras'
+        recurrent_dropout)."""
         kernel = self.params["kernel"]
-        steps, batch, features = x_tm.shape
+        bias = self.input_bias()
+        steps, batch, features = x_in.shape
         if input_mask is None or len(input_mask) == 1:
-            x_in = x_tm if input_mask is None else x_tm * input_mask[0]
-            matmul, _ = kernels.gemm_functions(batch)
-            xw = matmul(x_in.reshape(steps * batch, features), kernel)  # (T*B, G*H)
+            projection = kernels.projection_function(batch)
+            xw = projection(x_in.reshape(steps * batch, features), kernel, bias)  # (T*B, G*H)
             return xw.reshape(steps, batch, -1)
         units = self.units
-        blocks = [(x_tm * mask).reshape(steps * batch, features) @ kernel[:, g * units:(g + 1) * units]
+        blocks = [(x_in * mask).reshape(steps * batch, features) @ kernel[:, g * units:(g + 1) * units]
                   for g, mask in enumerate(input_mask)]
-        return np.concatenate(blocks, axis=-1).reshape(steps, batch, -1)
+        xw = np.concatenate(blocks, axis=-1).reshape(steps, batch, -1)
+        if bias is not None:
+            xw += bias
+        return xw
 
-    def _project_backward(self, x_tm, input_mask, dxw):
-        """(dkernel, dx_tm, dxw summed over steps and rows) for xw = (x * mask) @ kernel + bias;
-        the last is the input bias's gradient."""
+    def _project_backward(self, x_in, input_mask, dxw):
+        """(dkernel, dx_tm, dxw summed over steps and rows) for xw = (x * mask) @ kernel + bias,
+        x_in as _project had it; the last is the input bias's gradient."""
         kernel = self.params["kernel"]
         steps, batch, width = dxw.shape
-        features = x_tm.shape[-1]
+        features = x_in.shape[-1]
         dxw2 = dxw.reshape(steps * batch, width)  # (T*B, G*H)
         if input_mask is None or len(input_mask) == 1:
-            x_in = x_tm if input_mask is None else x_tm * input_mask[0]
             projection_backward = kernels.projection_backward_function(batch)
-            dkernel, dx2, dbias = projection_backward(x_in.reshape(steps * batch, features), dxw2,
-                                                      kernel)
-            dx_tm = dx2.reshape(steps, batch, features)
-            if input_mask is not None:
-                dx_tm *= input_mask[0]
-            return dkernel, dx_tm, dbias
+            dkernel, dx2, dbias = projection_backward(
+                x_in.reshape(steps * batch, features), dxw2, kernel,
+                None if input_mask is None else input_mask[0])
+            return dkernel, dx2.reshape(steps, batch, features), dbias
         units = self.units
         dkernel = np.empty_like(kernel)
-        dx_tm = np.zeros_like(x_tm)
+        dx_tm = np.zeros_like(x_in)
         for g, mask in enumerate(input_mask):
             block = slice(g * units, (g + 1) * units)
-            dkernel[:, block] = (x_tm * mask).reshape(steps * batch, -1).T @ dxw2[:, block]
+            dkernel[:, block] = (x_in * mask).reshape(steps * batch, -1).T @ dxw2[:, block]
             dx_tm += (dxw2[:, block] @ kernel[:, block].T).reshape(steps, batch, features) * mask
         return dkernel, dx_tm, dxw2.sum(axis=0)
 
@@ -268,7 +278,7 @@ class _Recurrent(Layer):
                 "pass, and the last pass kept none (it ran in inference mode: predict, evaluate, "
                 "test_on_batch, or calling the layer). Run layer.forward(x, training=...) first."
             )
-        x_tm, input_mask, _, op_cache = self.cache
+        x_in, input_mask, _, op_cache = self.cache
         dstates = [None] * len(self.state_names)
         if self.return_state:
             dy, *dstates = dy
@@ -278,7 +288,7 @@ class _Recurrent(Layer):
             dhs = None
             dstates[0] = dy if dstates[0] is None else dstates[0] + dy
         dxw, self.initial_state_grads = self.run_backward(dhs, dstates, op_cache)
-        self.grads["kernel"], dx_tm, dinput_bias = self._project_backward(x_tm, input_mask, dxw)
+        self.grads["kernel"], dx_tm, dinput_bias = self._project_backward(x_in, input_mask, dxw)
         if self.use_bias:
             self.accumulate_bias_grad(dinput_bias)
         if self.go_backwards:

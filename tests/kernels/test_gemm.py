@@ -59,3 +59,39 @@ def test_projection_backward_equals_its_three_numpy_products(rng, monkeypatch, d
     assert_close(dx, dxw @ kernel.T, "dxw @ kernel.T")
     assert_close(dbias, dxw.sum(axis=0), "dxw summed over rows")
     assert dx.dtype == dkernel.dtype == dbias.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("N, K, M", SHAPES)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_projection_adds_the_bias_to_each_row(rng, monkeypatch, dtype, N, K, M, threads):
+    monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
+    monkeypatch.setattr(gemm, "MIN_ROWS", 2)
+    x = rng.normal(size=(N, K)).astype(dtype)
+    kernel = rng.normal(size=(K, M)).astype(dtype)
+    bias = rng.normal(size=M).astype(dtype)
+    assert_close(gemm.projection(x, kernel, bias), x @ kernel + bias, "x @ kernel + bias")
+    assert_close(gemm.projection(x, kernel), x @ kernel, "x @ kernel")
+    np.testing.assert_array_equal(gemm.projection(x[:0], kernel, bias), np.empty((0, M), dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("split", [True, False])
+def test_projection_backward_masks_dx_by_row_modulo_the_batch(rng, monkeypatch, dtype, threads,
+                                                               split):
+    """Rows t * B + b of a recurrent layer's (T * B, K) input were masked by mask[b]; split: the
+    gemm pass, else the NumPy products kernels.projection_backward_function gives small batches."""
+    monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
+    monkeypatch.setattr(gemm, "MIN_ROWS", 2)
+    T, B, K, M = 5, 7, 6, 8
+    mask = (rng.random((B, K)) > 0.3).astype(dtype) / dtype(0.7)
+    x = rng.normal(size=(T, B, K)).astype(dtype) * mask  # (T, B, K), masked as the layer does
+    dxw = rng.normal(size=(T * B, M)).astype(dtype)
+    kernel = rng.normal(size=(K, M)).astype(dtype)
+    backward = gemm.projection_backward if split else kernels._numpy_projection_backward
+    dkernel, dx, dbias = backward(x.reshape(T * B, K), dxw, kernel, mask)
+    expected_dx = (dxw @ kernel.T).reshape(T, B, K) * mask  # dL/dx0 for x = x0 * mask
+    assert_close(dx, expected_dx.reshape(T * B, K), "(dxw @ kernel.T) * mask")
+    assert_close(dkernel, x.reshape(T * B, K).T @ dxw, "x.T @ dxw")
+    assert_close(dbias, dxw.sum(axis=0), "dxw summed over rows")

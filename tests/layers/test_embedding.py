@@ -166,3 +166,16 @@ def test_fused_gradient_and_squares_side_by_side_equal_the_reference(rng, monkey
         looked_up = np.zeros(11, dtype=bool)
         looked_up[ids.reshape(-1)] = True
         np.testing.assert_array_equal(layer.grad_rows["embeddings"], looked_up)
+
+
+def test_forward_and_infer_give_the_same_lookup_and_backward_needs_forward(rng):
+    layer = layers.Embedding(9, 4)
+    layer.build((None, 6))
+    ids = rng.integers(0, 9, size=(3, 6))
+    table = layer.get_weights()[0]
+    np.testing.assert_array_equal(layer.forward(ids, training=True), table[ids])
+    np.testing.assert_array_equal(layer.infer(ids), table[ids])
+    np.testing.assert_array_equal(layer.forward(ids[0]), table[ids[0]])  # 1-D ids: (T, D)
+    layer.infer(ids)
+    with pytest.raises(RuntimeError, match="backward needs the cache of a forward pass"):
+        layer.backward(np.zeros((3, 6, 4), np.float32))

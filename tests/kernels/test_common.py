@@ -1,0 +1,41 @@
+"""bptt.kernels._common's helpers outside the compiled loops: the recurrent kernel's gradient
+as one product over all steps, against its definition step by step."""
+import numpy as np
+import pytest
+
+from bptt.kernels import _common, gemm
+from tests.helpers import assert_close
+
+
+def recurrent_kernel_grad_by_steps(h0, hs, da, masks):
+    """sum over t of (h_{t-1} * m_g)^T @ da_t[:, block g], one step at a time."""
+    T, B, H = hs.shape
+    width = da.shape[-1]
+    grad = np.zeros((H, width), hs.dtype)
+    for t in range(T):
+        h_prev = h0 if t == 0 else hs[t - 1]
+        for start in range(0, width, H if len(masks) > 1 else width):
+            block = slice(start, start + (H if len(masks) > 1 else width))
+            m = masks[start // H] if len(masks) > 1 else (masks[0] if len(masks) else 1)
+            grad[:, block] += (h_prev * m).T @ da[t][:, block]
+    return grad
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("M", [0, 1, 4])
+@pytest.mark.parametrize("zero_h0", [True, False])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("T", [1, 2, 9])
+def test_recurrent_kernel_grad_equals_the_sum_over_steps(rng, monkeypatch, dtype, M, zero_h0,
+                                                         threads, T):
+    monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
+    monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 2)
+    monkeypatch.setattr(gemm, "MIN_ROWS", 2)
+    B, H = 5, 3
+    h0 = np.zeros((B, H), dtype) if zero_h0 else rng.normal(size=(B, H)).astype(dtype)
+    hs = rng.normal(size=(T, B, H)).astype(dtype)
+    da = rng.normal(size=(T, B, 4 * H)).astype(dtype)
+    masks = (rng.random((M, B, H)) > 0.4).astype(dtype) / dtype(0.6)
+    got = _common.recurrent_kernel_grad(h0, hs, da, masks)
+    assert got.shape == (H, 4 * H) and got.dtype == dtype
+    assert_close(got, recurrent_kernel_grad_by_steps(h0, hs, da, masks), "drecurrent_kernel")
