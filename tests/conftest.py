@@ -29,3 +29,13 @@ def floatx(request):
     backend.set_floatx(request.param)
     yield np.dtype(request.param)
     backend.set_floatx(previous)
+
+
+@pytest.fixture(params=["team", "pool"])
+def handoff(request, monkeypatch):
+    """Runs the test once with split work handed to numba's team (one parallel region) and once
+    to the Python helper threads (the fallback where numba's threads are not OpenMP or TBB)."""
+    from bptt.kernels import _common
+
+    monkeypatch.setattr(_common, "team_threads", lambda: request.param == "team")
+    return request.param

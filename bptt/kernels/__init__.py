@@ -117,7 +117,7 @@ def gemm_functions(batch):
     if backend.get_kernels() == "fused":
         from bptt.kernels import _common, gemm
 
-        _common.numpy_blas_busy = _common.row_chunks(batch) == 1
+        _common.numpy_blas_busy = not _common.split_gemms(batch)
         if _common.numpy_blas_busy:
             return np.matmul, _numpy_matmul_tn
         return gemm.matmul, gemm.matmul_tn

@@ -39,6 +39,7 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 from numba import types
 from numba.extending import overload, register_jitable
@@ -244,7 +245,43 @@ def _pool():
     return _POOL[1]
 
 
-def run_rows(loop, B, *args, threads=None, min_rows=None):
+_LAUNCHED = {}  # "pid": the process that started numba's threads; "layer": their kind
+
+
+def team_threads():
+    """Whether work split in two can run as one numba parallel region (`prange` over the parts,
+    see the `*_split` functions next to each loop): numba's threads are OpenMP or TBB, in the
+    process that started them, and there are at least two.
+
+    Such a region starts in a few microseconds, and its threads wait spinning for the next one for
+    a while, so a training step's dozen hand-offs cost little; a hand-off to a Python thread
+    (`_pool`, the fallback) wakes it from a futex, ~60-80 us on a VM. Not numba's "workqueue"
+    layer (~130 us per region), and not in a forked child of a process that ran a region (GNU
+    OpenMP does not survive fork)."""
+    if KERNEL_THREADS < 2 or numba.config.NUMBA_NUM_THREADS < 2:
+        return False
+    if _LAUNCHED.setdefault("pid", os.getpid()) != os.getpid():
+        return False
+    if "layer" not in _LAUNCHED:
+        numba.get_num_threads()  # starts numba's threads, which picks their layer
+        _LAUNCHED["layer"] = numba.threading_layer()
+    return _LAUNCHED["layer"] in ("omp", "tbb")
+
+
+def split_gemms(batch):
+    """Whether a recurrent layer on `batch` rows runs its big GEMMs as bptt.kernels.gemm's split
+    products (one-thread SciPy BLAS per part) rather than on NumPy's BLAS pool: wherever numba's
+    team takes the parts (its threads then stay the only ones spinning on the second core), else
+    where the time loop's rows are split over threads too (see KERNEL_THREADS)."""
+    return team_threads() or row_chunks(batch) > 1
+
+
+def bounds_of(N, parts):
+    """[0, N / parts, ..., N] as int64, the row ranges of a split."""
+    return np.array([N * i // parts for i in range(parts + 1)], np.int64)
+
+
+def run_rows(loop, B, *args, threads=None, min_rows=None, split=None):
     """loop(*args, b0, b1) for consecutive row ranges [b0, b1) that cover the batch [0, B), on up
     to `threads` threads (default KERNEL_THREADS) of at least `min_rows` rows (default
     MIN_ROWS_PER_THREAD).
@@ -252,20 +289,36 @@ def run_rows(loop, B, *args, threads=None, min_rows=None):
     The rows of a batch never meet in a recurrent cell (only the weights are shared, and their
     gradient is reduced after the loop), so each range runs its whole time loop on its own
     thread: the compiled loops are nogil, so on two cores two halves take about half the time.
-    The calling thread runs the first range; helper threads the others.
+    split(bounds, *args), the loop's compiled `prange` over the ranges, runs them as one numba
+    parallel region where `team_threads()`; otherwise the calling thread runs the first range
+    and helper threads the others.
     """
     chunks = row_chunks(B, threads, min_rows)
     with blas_threads(KERNEL_BLAS_THREADS):
         if chunks == 1:
             loop(*args, 0, B)
-            return
-        bounds = [B * i // chunks for i in range(chunks + 1)]
-        futures = [_pool().submit(loop, *args, bounds[i], bounds[i + 1]) for i in range(1, chunks)]
-        try:
-            loop(*args, bounds[0], bounds[1])
-        finally:
-            for future in futures:
-                future.result()
+        else:
+            run_ranges(loop, split, bounds_of(B, chunks), *args)
+
+
+def run_ranges(loop, split, bounds, *args, numbered=False):
+    """loop(*args, bounds[i], bounds[i + 1]) for every range i (loop(*args, i, bounds[i],
+    bounds[i + 1]) when numbered): as split(bounds, *args), one parallel region, where
+    team_threads() (and split is not None); else the calling thread runs range 0 and helper
+    threads the others."""
+    if split is not None and team_threads():
+        split(bounds, *args)
+        return
+
+    def run(i):
+        return loop(*args, *((i,) if numbered else ()), bounds[i], bounds[i + 1])
+
+    futures = [_pool().submit(run, i) for i in range(1, len(bounds) - 1)]
+    try:
+        run(0)
+    finally:
+        for future in futures:
+            future.result()
 
 
 # --- argument handling, outside the compiled loops -------------------------------------------
@@ -317,8 +370,7 @@ def recurrent_kernel_grad(h0, hs, da, masks):
 
     T, B, H = hs.shape
     da2 = da.reshape(T * B, -1)  # (T*B, G*H); a view, also for a column block of a (T, B, 3H) array
-    # NumPy's BLAS where the loop ran on one thread, as for the layer's GEMMs (see KERNEL_THREADS)
-    matmul_tn = gemm.matmul_tn if row_chunks(B) > 1 else _numpy_matmul_tn
+    matmul_tn = gemm.matmul_tn if split_gemms(B) else _numpy_matmul_tn  # as the layer's GEMMs
     if masks.shape[0] == 0:
         drecurrent_kernel = matmul_tn(hs[:-1].reshape((T - 1) * B, H), da2[B:])
         if h0.any():

@@ -29,7 +29,7 @@ answers, no raised exception) leaves the loop without checks, so LLVM vectorises
 arrive already cast to the variable's dtype (a float64 scalar would widen a float32 loop).
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from numba.extending import register_jitable
 
 from bptt.kernels import _common
@@ -137,6 +137,35 @@ def _adam_square_rows(w, g, g2, square_rows, zero_off_rows, m, v, v_hat, row_siz
                        one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny)
 
 
+@njit(**_JIT)
+def _adam_rows(w, g, g2, square_rows, zero_off_rows, m, v, v_hat, row_size, alpha,
+               one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny, r0, r1):
+    """Rows [r0, r1) (slices along the first axis, row_size elements each) of every array (the
+    empty ones stay empty): _adam_square_rows where square_rows has rows, else _adam_flat."""
+    i0, i1 = r0 * row_size, r1 * row_size
+    w, m, v = w[i0:i1], m[i0:i1], v[i0:i1]
+    g = g[i0:i1] if g.shape[0] else g
+    g2 = g2[i0:i1] if g2.shape[0] else g2
+    v_hat = v_hat[i0:i1] if v_hat.shape[0] else v_hat
+    if square_rows.shape[0]:
+        _adam_square_rows(w, g, g2, square_rows[r0:r1], zero_off_rows, m, v, v_hat, row_size,
+                          alpha, one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay,
+                          lr, tiny)
+    else:
+        _adam_flat(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
+                   decay, weight_decay, lr, tiny)
+
+
+@njit(parallel=True, **_JIT)
+def _adam_rows_split(bounds, w, g, g2, square_rows, zero_off_rows, m, v, v_hat, row_size, alpha,
+                     one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny):
+    """_adam_rows for each range of rows, as one parallel region (_common.run_rows)."""
+    for part in prange(bounds.shape[0] - 1):
+        _adam_rows(w, g, g2, square_rows, zero_off_rows, m, v, v_hat, row_size, alpha,
+                   one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny,
+                   bounds[part], bounds[part + 1])
+
+
 _TINY = {}  # dtype type -> its smallest normal number (np.finfo costs microseconds a call)
 
 
@@ -179,22 +208,11 @@ def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1,
     else:
         row_size = max(row_size, 1)
         rows = variable.size // row_size
-        square_rows = square_rows if grad_square is not None else None
-
-        def update_rows(r0, r1):  # rows [r0, r1) of every array (the empty ones stay empty)
-            if r0 == 0 and r1 == rows:
-                w, g, g2, m, v, v_hat = arrays
-            else:
-                i0, i1 = r0 * row_size, r1 * row_size
-                w, g, g2, m, v, v_hat = (a[i0:i1] if a.shape[0] else a for a in arrays)
-            if square_rows is None:
-                _adam_flat(w, g, g2, m, v, v_hat, *scalars)
-            else:
-                _adam_square_rows(w, g, g2, square_rows[r0:r1], bool(zero_off_rows), m, v, v_hat,
-                                  row_size, *scalars)
-
+        if grad_square is None or square_rows is None:
+            square_rows = np.empty(0, np.bool_)  # (no rows: every row reads g * g)
+        args = (*arrays[:3], square_rows, bool(zero_off_rows), *arrays[3:], row_size, *scalars)
         min_rows = -(-MIN_ELEMENTS_PER_THREAD // row_size)
         if _common.numpy_blas_busy or _common.row_chunks(rows, min_rows=min_rows) == 1:
-            update_rows(0, rows)  # (no hand-off, no BLAS to pin: a few microseconds a variable)
+            _adam_rows(*args, 0, rows)  # (no hand-off, no BLAS to pin: a few microseconds a variable)
         else:
-            _common.run_rows(update_rows, rows, min_rows=min_rows)
+            _common.run_rows(_adam_rows, rows, *args, min_rows=min_rows, split=_adam_rows_split)

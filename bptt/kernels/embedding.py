@@ -17,7 +17,7 @@ The caller (bptt.layers.embedding) owns the buffer and the copy of the previous 
 only assumes valid input: ids in [0, V), dy of the buffer's dtype, C-contiguous.
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from bptt.kernels import _common
 
@@ -96,6 +96,14 @@ def _refill_with_squares(dembeddings, dsquares, looked_up, rows_before, ids, dy,
                 square_row[d] += dy_row[d] * dy_row[d]
 
 
+@njit(parallel=True, **_JIT)
+def _refill_with_squares_split(bounds, dembeddings, dsquares, looked_up, rows_before, ids, dy, time_major):
+    """_refill_with_squares for each range of rows, as one parallel region (_common.run_rows)."""
+    for part in prange(bounds.shape[0] - 1):
+        _refill_with_squares(dembeddings, dsquares, looked_up, rows_before, ids, dy, time_major,
+                             bounds[part], bounds[part + 1])
+
+
 def embedding_backward_with_squares_into(dembeddings, dsquares, looked_up, rows_before, ids, dy):
     """embedding_backward_into for the gradient, plus `dsquares` (V, D), the sum over each row's
     lookups of dy^2 (bptt.ops.embedding.embedding_backward_squares), and `looked_up` (V,) bool,
@@ -110,5 +118,6 @@ def embedding_backward_with_squares_into(dembeddings, dsquares, looked_up, rows_
     if _common.numpy_blas_busy or ids.size < SPLIT_LOOKUPS:
         _refill_with_squares(*args, 0, V)
     else:  # each thread fills half of the table's rows (see _common.run_rows)
-        _common.run_rows(_refill_with_squares, V, *args, min_rows=1)
+        _common.run_rows(_refill_with_squares, V, *args, min_rows=1,
+                         split=_refill_with_squares_split)
     return dembeddings, dsquares, looked_up

@@ -20,7 +20,7 @@ order of the sums in the `_tn` reduction.
                       column sums) in one split pass over the rows (its backward)
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from bptt.kernels import _common
 from bptt.kernels._common import JIT_OPTIONS
@@ -31,6 +31,13 @@ MIN_ROWS = 256  # below this per thread, one thread does it (the hand-off costs 
 @njit(**JIT_OPTIONS)
 def _matmul_rows(a, b, out, part, r0, r1):
     np.dot(a[r0:r1], b, out[r0:r1])
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def _matmul_rows_split(bounds, a, b, out):
+    """_matmul_rows for each part, as one parallel region (_common.team_threads)."""
+    for part in prange(bounds.shape[0] - 1):
+        _matmul_rows(a, b, out, part, bounds[part], bounds[part + 1])
 
 
 @njit(**JIT_OPTIONS)
@@ -44,9 +51,23 @@ def _projection_rows(x, kernel, bias, out, part, r0, r1):
                 row[j] += bias[j]
 
 
+@njit(parallel=True, **JIT_OPTIONS)
+def _projection_rows_split(bounds, x, kernel, bias, out):
+    """_projection_rows for each part, as one parallel region (_common.team_threads)."""
+    for part in prange(bounds.shape[0] - 1):
+        _projection_rows(x, kernel, bias, out, part, bounds[part], bounds[part + 1])
+
+
 @njit(**JIT_OPTIONS)
 def _matmul_tn_rows(a, b, parts, part, r0, r1):
     np.dot(a[r0:r1].T, b[r0:r1], parts[part])
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def _matmul_tn_rows_split(bounds, a, b, parts):
+    """_matmul_tn_rows for each part, as one parallel region (_common.team_threads)."""
+    for part in prange(bounds.shape[0] - 1):
+        _matmul_tn_rows(a, b, parts, part, bounds[part], bounds[part + 1])
 
 
 @njit(**JIT_OPTIONS)
@@ -72,20 +93,25 @@ def _projection_backward_rows(x, dxw, kernel_t, dx_mask, dx, dkernel_parts, dbia
             sums[j] += row[j]
 
 
-def _run_parts(loop, N, parts_count, *args):
-    """loop(*args, part, r0, r1) for parts_count consecutive row ranges covering [0, N)."""
-    bounds = [N * i // parts_count for i in range(parts_count + 1)]
+@njit(parallel=True, **JIT_OPTIONS)
+def _projection_backward_rows_split(bounds, x, dxw, kernel_t, dx_mask, dx, dkernel_parts,
+                                    dbias_parts):
+    """_projection_backward_rows for each part, as one parallel region (_common.team_threads)."""
+    for part in prange(bounds.shape[0] - 1):
+        _projection_backward_rows(x, dxw, kernel_t, dx_mask, dx, dkernel_parts, dbias_parts, part,
+                                  bounds[part], bounds[part + 1])
+
+
+def _run_parts(loop, split, N, parts_count, *args):
+    """loop(*args, part, r0, r1) for parts_count consecutive row ranges covering [0, N), on
+    SciPy's BLAS at one thread (_common.run_ranges: split(bounds, *args) as one region where
+    numba's team takes it)."""
     with _common.blas_threads(1):
         if parts_count == 1:
             loop(*args, 0, 0, N)
-            return
-        futures = [_common._pool().submit(loop, *args, i, bounds[i], bounds[i + 1])
-                   for i in range(1, parts_count)]
-        try:
-            loop(*args, 0, bounds[0], bounds[1])
-        finally:
-            for future in futures:
-                future.result()
+        else:
+            _common.run_ranges(loop, split, _common.bounds_of(N, parts_count), *args,
+                               numbered=True)
 
 
 def _parts(N):
@@ -98,7 +124,7 @@ def matmul(a, b):
     b = _common.as_dtype(b, a.dtype)
     out = np.empty((a.shape[0], b.shape[1]), a.dtype)  # (N, M)
     if a.shape[0] and a.shape[1] and b.shape[1]:
-        _run_parts(_matmul_rows, a.shape[0], _parts(a.shape[0]), a, b, out)
+        _run_parts(_matmul_rows, _matmul_rows_split, a.shape[0], _parts(a.shape[0]), a, b, out)
     else:
         out[...] = 0
     return out
@@ -111,7 +137,8 @@ def projection(x, kernel, bias=None):
     bias = np.empty(0, x.dtype) if bias is None else _common.as_dtype(bias, x.dtype)
     out = np.empty((x.shape[0], kernel.shape[1]), x.dtype)  # (N, M)
     if x.shape[0] and x.shape[1] and kernel.shape[1]:
-        _run_parts(_projection_rows, x.shape[0], _parts(x.shape[0]), x, kernel, bias, out)
+        _run_parts(_projection_rows, _projection_rows_split, x.shape[0], _parts(x.shape[0]), x,
+                   kernel, bias, out)
     else:
         out[...] = bias if bias.shape[0] else 0
     return out
@@ -125,7 +152,7 @@ def matmul_tn(a, b):
     parts = _parts(N)
     out = np.empty((parts, a.shape[1], b.shape[1]), a.dtype)  # (P, K, M) partial sums
     if N and a.shape[1] and b.shape[1]:
-        _run_parts(_matmul_tn_rows, N, parts, a, b, out)
+        _run_parts(_matmul_tn_rows, _matmul_tn_rows_split, N, parts, a, b, out)
     else:
         out[...] = 0
     return out[0] if parts == 1 else out.sum(axis=0)
@@ -147,7 +174,7 @@ def projection_backward(x, dxw, kernel, dx_mask=None):
     dkernel_parts = np.zeros((parts, x.shape[1], M), x.dtype)  # (P, K, M)
     dbias_parts = np.zeros((parts, M), x.dtype)  # (P, M)
     if N and x.shape[1] and M:
-        _run_parts(_projection_backward_rows, N, parts, x, dxw,
+        _run_parts(_projection_backward_rows, _projection_backward_rows_split, N, parts, x, dxw,
                    _common.as_dtype(kernel, x.dtype).T, dx_mask, dx, dkernel_parts, dbias_parts)
     else:
         dx[...] = 0

@@ -25,7 +25,7 @@ else runs the reference (see `supports`).
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from bptt.kernels import _common
 from bptt.kernels._common import (
@@ -99,6 +99,14 @@ def _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, ta
                 h[b, j] = gate[b, 3 * H + j] * tanh_c[b, j]
 
 
+@njit(parallel=True, **JIT_OPTIONS)
+def _forward_rows_split(bounds, xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, tanh_cs, gates):
+    """_forward_rows for each range of rows, as one parallel region (_common.run_rows)."""
+    for part in prange(bounds.shape[0] - 1):
+        _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, tanh_cs, gates,
+                      bounds[part], bounds[part + 1])
+
+
 @njit(**JIT_OPTIONS)
 def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kernel_blocks_t, masks, dxw, b0, b1):
     """Batch rows b0..b1-1 backwards through all T steps. dh, dc (B, H) come in as dL/dh_T,
@@ -161,6 +169,15 @@ def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kern
                         dh_rows[k, j] += dh_prev[k, j] * masks[g, b0 + k, j]
 
 
+@njit(parallel=True, **JIT_OPTIONS)
+def _backward_rows_split(bounds, dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t,
+                         kernel_blocks_t, masks, dxw):
+    """_backward_rows for each range of rows, as one parallel region (_common.run_rows)."""
+    for part in prange(bounds.shape[0] - 1):
+        _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kernel_blocks_t, masks,
+                       dxw, bounds[part], bounds[part + 1])
+
+
 def lstm_forward(xw, recurrent_kernel, h0, c0, activation="tanh", recurrent_activation="sigmoid",
                  recurrent_mask=None):
     """xw (T, B, 4H), recurrent_kernel (H, 4H), h0, c0 (B, H) -> (hs (T, B, H), (h_last, c_last), cache)."""
@@ -176,7 +193,8 @@ def lstm_forward(xw, recurrent_kernel, h0, c0, activation="tanh", recurrent_acti
     cs = np.empty((T, B, H), dtype)  # (T, B, H)
     tanh_cs = np.empty((T, B, H), dtype)  # (T, B, H)
     gates = np.empty((T, B, 4 * H), dtype)  # (T, B, 4H)
-    run_rows(_forward_rows, B, xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, tanh_cs, gates)
+    run_rows(_forward_rows, B, xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, tanh_cs, gates,
+             split=_forward_rows_split)
     cache = LSTMKernelCache(h0, c0, hs, cs, tanh_cs, gates, recurrent_kernel, kernel_blocks, masks)
     return hs, (hs[-1], cs[-1]), cache
 
@@ -192,7 +210,7 @@ def lstm_backward(dhs, dh_last, dc_last, cache):
     recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (4H, H)
     kernel_blocks_t = np.ascontiguousarray(cache.kernel_blocks.transpose(0, 2, 1))  # (4 or 0, H, H)
     run_rows(_backward_rows, B, dhs, dh, dc, cache.c0, cache.cs, cache.tanh_cs, cache.gates,
-             recurrent_kernel_t, kernel_blocks_t, cache.masks, dxw)
+             recurrent_kernel_t, kernel_blocks_t, cache.masks, dxw, split=_backward_rows_split)
     drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, dxw, cache.masks)  # (H, 4H)
     return dxw, drecurrent_kernel, dh, dc
 
@@ -259,6 +277,15 @@ def _inference_rows(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards, chu
                 c_last[r0 + k, j] = c[k, j]
 
 
+@njit(parallel=True, **JIT_OPTIONS)
+def _inference_rows_split(bounds, x, kernel, bias, recurrent_kernel, h0, c0, go_backwards, chunk, ys,
+                          h_last, c_last):
+    """_inference_rows for each range of rows, as one parallel region (_common.run_rows)."""
+    for part in prange(bounds.shape[0] - 1):
+        _inference_rows(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards, chunk, ys, h_last,
+                        c_last, bounds[part], bounds[part + 1])
+
+
 def lstm_inference(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards=False,
                    return_sequences=True, activation="tanh", recurrent_activation="sigmoid"):
     """The forward pass of a layer when no backward follows: the outputs of
@@ -280,5 +307,5 @@ def lstm_inference(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards=False
     c_last = np.empty((B, H), dtype)  # (B, H)
     run_rows(_inference_rows, B, x, as_dtype(kernel, dtype), bias, recurrent_kernel, h0, c0,
              bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, threads=_common.INFERENCE_THREADS,
-             min_rows=_common.INFERENCE_MIN_ROWS_PER_THREAD)
+             min_rows=_common.INFERENCE_MIN_ROWS_PER_THREAD, split=_inference_rows_split)
     return (ys if return_sequences else None), (h_last, c_last)

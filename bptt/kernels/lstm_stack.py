@@ -36,12 +36,11 @@ it most: the kernels keep SciPy's BLAS at one thread for that reason). With PyTo
 threads in the same process the tutorial's layers took 107 us instead of 83, still paired; after
 a pause, numba's threads may sleep past the patience, and that call runs alone.
 """
-import os
-
 import numba
 import numpy as np
 from numba import njit, prange
 
+from bptt.kernels import _common
 from bptt.kernels._atomics import compare_swap, fetch_add, load_acquire, store_release
 from bptt.kernels._common import JIT_OPTIONS, as_dtype, blas_threads
 from bptt.kernels.lstm import inference_cell
@@ -203,16 +202,6 @@ def _layer_arrays(kernel, bias, recurrent_kernel, dtype):
     return tuple(as_dtype(w, dtype) for w in (kernel, bias, recurrent_kernel))
 
 
-_LAUNCHED = {}  # "pid": the process that started numba's threads; "layer": their kind
-
-
 def usable(B):
     """Whether a batch of B sequences should take the pipeline (see the module docstring)."""
-    if B > MAX_ROWS or numba.config.NUMBA_NUM_THREADS < 2:
-        return False
-    if _LAUNCHED.setdefault("pid", os.getpid()) != os.getpid():
-        return False
-    if "layer" not in _LAUNCHED:
-        numba.get_num_threads()  # starts numba's threads, which picks their layer
-        _LAUNCHED["layer"] = numba.threading_layer()
-    return _LAUNCHED["layer"] in ("omp", "tbb")
+    return B <= MAX_ROWS and _common.team_threads()

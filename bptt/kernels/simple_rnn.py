@@ -14,7 +14,7 @@ Supported: activation "tanh" or "relu"; anything else runs the reference (see `s
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, mask_blocks, recurrent_kernel_grad, run_rows, tanh,
@@ -64,6 +64,13 @@ def _forward_rows(xw, recurrent_kernel, h0, masks, activation, hs, b0, b1):
                     h[b0 + k, j] = max(x[b0 + k, j] + a[k, j], zero)
 
 
+@njit(parallel=True, **JIT_OPTIONS)
+def _forward_rows_split(bounds, xw, recurrent_kernel, h0, masks, activation, hs):
+    """_forward_rows for each range of rows, as one parallel region (_common.run_rows)."""
+    for part in prange(bounds.shape[0] - 1):
+        _forward_rows(xw, recurrent_kernel, h0, masks, activation, hs, bounds[part], bounds[part + 1])
+
+
 @njit(**JIT_OPTIONS)
 def _backward_rows(dhs, dh, hs, recurrent_kernel_t, masks, activation, dxw, b0, b1):
     """Batch rows b0..b1-1 backwards through all T steps. dh (B, H) comes in as dL/dh_T and
@@ -93,6 +100,14 @@ def _backward_rows(dhs, dh, hs, recurrent_kernel_t, masks, activation, dxw, b0, 
                     dh[b, j] *= masks[0, b, j]
 
 
+@njit(parallel=True, **JIT_OPTIONS)
+def _backward_rows_split(bounds, dhs, dh, hs, recurrent_kernel_t, masks, activation, dxw):
+    """_backward_rows for each range of rows, as one parallel region (_common.run_rows)."""
+    for part in prange(bounds.shape[0] - 1):
+        _backward_rows(dhs, dh, hs, recurrent_kernel_t, masks, activation, dxw, bounds[part],
+                       bounds[part + 1])
+
+
 def simple_rnn_forward(xw, recurrent_kernel, h0, activation="tanh", recurrent_mask=None):
     """xw (T, B, H), recurrent_kernel (H, H), h0 (B, H) -> (hs (T, B, H), h_last (B, H), cache)."""
     dtype = xw.dtype
@@ -103,7 +118,7 @@ def simple_rnn_forward(xw, recurrent_kernel, h0, activation="tanh", recurrent_ma
     masks = mask_blocks(recurrent_mask, B, H, dtype)  # (M, B, H)
     code = _ACTIVATIONS[activation]
     hs = np.empty((T, B, H), dtype)  # (T, B, H)
-    run_rows(_forward_rows, B, xw, recurrent_kernel, h0, masks, code, hs)
+    run_rows(_forward_rows, B, xw, recurrent_kernel, h0, masks, code, hs, split=_forward_rows_split)
     return hs, hs[-1], SimpleRNNKernelCache(h0, hs, recurrent_kernel, masks, code)
 
 
@@ -115,6 +130,7 @@ def simple_rnn_backward(dhs, dh_last, cache):
     dh = np.zeros((B, H), dtype) if dh_last is None else np.array(dh_last, dtype=dtype)  # (B, H) copy
     dxw = np.empty((T, B, H), dtype)  # (T, B, H)
     recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (H, H)
-    run_rows(_backward_rows, B, dhs, dh, cache.hs, recurrent_kernel_t, cache.masks, cache.activation, dxw)
+    run_rows(_backward_rows, B, dhs, dh, cache.hs, recurrent_kernel_t, cache.masks, cache.activation, dxw,
+             split=_backward_rows_split)
     drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, dxw, cache.masks)  # (H, H)
     return dxw, drecurrent_kernel, dh

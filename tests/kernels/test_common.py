@@ -26,7 +26,7 @@ def recurrent_kernel_grad_by_steps(h0, hs, da, masks):
 @pytest.mark.parametrize("zero_h0", [True, False])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("T", [1, 2, 9])
-def test_recurrent_kernel_grad_equals_the_sum_over_steps(rng, monkeypatch, dtype, M, zero_h0,
+def test_recurrent_kernel_grad_equals_the_sum_over_steps(rng, monkeypatch, handoff, dtype, M, zero_h0,
                                                          threads, T):
     monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
     monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 2)

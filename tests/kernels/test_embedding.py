@@ -76,7 +76,7 @@ def test_the_tutorial_size(rng):
 
 
 @pytest.mark.parametrize("split", [False, True])
-def test_gradient_squares_and_rows_split_over_threads_or_not(rng, monkeypatch, split):
+def test_gradient_squares_and_rows_split_over_threads_or_not(rng, monkeypatch, handoff, split):
     """embedding_backward_with_squares_into, call after call, on one thread or with the table's
     rows split over the kernel threads: the reference's gradient and squares bit for bit."""
     from bptt.kernels import _common

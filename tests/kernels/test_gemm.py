@@ -13,7 +13,7 @@ SHAPES = [(1, 1, 1), (7, 3, 5), (600, 13, 9), (1601, 64, 256)]  # (N, K, M)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("N, K, M", SHAPES)
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_split_products_equal_numpy(rng, monkeypatch, dtype, N, K, M, threads):
+def test_split_products_equal_numpy(rng, monkeypatch, handoff, dtype, N, K, M, threads):
     monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
     monkeypatch.setattr(gemm, "MIN_ROWS", 2)
     a = rng.normal(size=(N, K)).astype(dtype)
@@ -30,14 +30,20 @@ def test_empty_reduction_gives_zeros():
     np.testing.assert_array_equal(gemm.matmul_tn(a, c), np.zeros((3, 4), np.float32))
 
 
-def test_gemm_functions_split_only_where_the_time_loops_do(monkeypatch):
+def test_gemm_functions_split_where_numbas_team_or_the_time_loops_take_two_parts(monkeypatch):
     previous = backend.get_kernels()
     monkeypatch.setattr(_common, "KERNEL_THREADS", 2)
+    big = 2 * _common.MIN_ROWS_PER_THREAD
     try:
         backend.set_kernels("fused")
-        big = 2 * _common.MIN_ROWS_PER_THREAD
+        monkeypatch.setattr(_common, "team_threads", lambda: False)
         assert kernels.gemm_functions(big) == (gemm.matmul, gemm.matmul_tn)
         assert kernels.gemm_functions(big - 1)[0] is np.matmul
+        assert kernels.projection_function(big - 1) is kernels._numpy_projection
+        monkeypatch.setattr(_common, "team_threads", lambda: True)
+        assert kernels.gemm_functions(1) == (gemm.matmul, gemm.matmul_tn)
+        assert kernels.projection_function(1) is gemm.projection
+        assert kernels.projection_backward_function(1) is gemm.projection_backward
         backend.set_kernels("reference")
         assert kernels.gemm_functions(big)[0] is np.matmul
     finally:
@@ -47,7 +53,7 @@ def test_gemm_functions_split_only_where_the_time_loops_do(monkeypatch):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("N, K, M", SHAPES)
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_projection_backward_equals_its_three_numpy_products(rng, monkeypatch, dtype, N, K, M,
+def test_projection_backward_equals_its_three_numpy_products(rng, monkeypatch, handoff, dtype, N, K, M,
                                                              threads):
     monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
     monkeypatch.setattr(gemm, "MIN_ROWS", 2)
@@ -64,7 +70,7 @@ def test_projection_backward_equals_its_three_numpy_products(rng, monkeypatch, d
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("N, K, M", SHAPES)
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_projection_adds_the_bias_to_each_row(rng, monkeypatch, dtype, N, K, M, threads):
+def test_projection_adds_the_bias_to_each_row(rng, monkeypatch, handoff, dtype, N, K, M, threads):
     monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
     monkeypatch.setattr(gemm, "MIN_ROWS", 2)
     x = rng.normal(size=(N, K)).astype(dtype)
@@ -78,7 +84,7 @@ def test_projection_adds_the_bias_to_each_row(rng, monkeypatch, dtype, N, K, M, 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("split", [True, False])
-def test_projection_backward_masks_dx_by_row_modulo_the_batch(rng, monkeypatch, dtype, threads,
+def test_projection_backward_masks_dx_by_row_modulo_the_batch(rng, monkeypatch, handoff, dtype, threads,
                                                                split):
     """Rows t * B + b of a recurrent layer's (T * B, K) input were masked by mask[b]; split: the
     gemm pass, else the NumPy products kernels.projection_backward_function gives small batches."""

@@ -69,7 +69,7 @@ def test_fused_gru_matches_reference_realistic(rng, reset_after, dtype, mask):
 @pytest.mark.parametrize("reset_after", [True, False])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mask", MASKS)
-def test_fused_gru_rows_split_across_threads(rng, monkeypatch, reset_after, dtype, mask):
+def test_fused_gru_rows_split_across_threads(rng, monkeypatch, handoff, reset_after, dtype, mask):
     """Rows [0, 2), [2, 4), [4, 7) on three threads: the same as the reference."""
     monkeypatch.setattr(_common, "KERNEL_THREADS", 3)
     monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 1)

@@ -62,7 +62,7 @@ def test_fused_lstm_matches_reference_realistic(rng, dtype, mask):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mask", MASKS)
-def test_fused_lstm_rows_split_across_threads(rng, monkeypatch, dtype, mask):
+def test_fused_lstm_rows_split_across_threads(rng, monkeypatch, handoff, dtype, mask):
     """Rows [0, 2), [2, 4), [4, 7) on three threads: the same as the reference."""
     monkeypatch.setattr(_common, "KERNEL_THREADS", 3)
     monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 1)
@@ -144,7 +144,7 @@ def test_fused_lstm_inference_without_bias_and_realistic(rng, dtype):
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_fused_lstm_inference_rows_split_across_threads_and_chunks(rng, monkeypatch, threads):
+def test_fused_lstm_inference_rows_split_across_threads_and_chunks(rng, monkeypatch, handoff, threads):
     """70 rows over 1-3 threads, each running its rows 32 at a time: the same as the reference."""
     monkeypatch.setattr(_common, "INFERENCE_THREADS", threads)
     assert_inference_matches_reference(rng, 7, 70, 5, 3, np.float64, True, True)

@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from bptt.kernels import lstm_stack
+from bptt.kernels import _common, lstm_stack
 from bptt.ops import lstm as reference
 from tests.helpers import assert_close
 
@@ -87,7 +87,7 @@ def test_used_only_for_a_few_sequences(monkeypatch):
 
 
 def test_not_used_in_a_forked_child(monkeypatch):
-    monkeypatch.setitem(lstm_stack._LAUNCHED, "pid", -1)  # as if numba's threads began elsewhere
+    monkeypatch.setitem(_common._LAUNCHED, "pid", -1)  # as if numba's threads began elsewhere
     assert not lstm_stack.usable(1)
 
 

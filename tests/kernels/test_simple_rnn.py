@@ -63,7 +63,7 @@ def test_fused_simple_rnn_matches_reference_realistic(rng, activation, dtype, ma
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mask", [None, "shared"])
-def test_fused_simple_rnn_rows_split_across_threads(rng, monkeypatch, activation, dtype, mask):
+def test_fused_simple_rnn_rows_split_across_threads(rng, monkeypatch, handoff, activation, dtype, mask):
     """Rows [0, 2), [2, 4), [4, 7) on three threads: the same as the reference."""
     monkeypatch.setattr(_common, "KERNEL_THREADS", 3)
     monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 1)
