@@ -199,28 +199,38 @@ KERNEL_BLAS_THREADS = 1  # threads of SciPy's BLAS while a kernel's time loop ru
 
 # Threads that share the batch rows of a time loop: both cores, for batches of at least
 # 2 * MIN_ROWS_PER_THREAD rows. Two halves alone run in 0.55-0.7 of the time of one thread, but
-# only if nobody spins on the second core: NumPy's OpenBLAS workers busy-wait there for a while
-# after every NumPy GEMM they join, and against them the second half gained nothing or lost up to
-# 15% (benchmarks/kernels_speed.py, section 3). So where the rows are split, the layer's big GEMMs
-# are split the same way on SciPy's one-thread BLAS (bptt.kernels.gemm, chosen by
-# kernels.gemm_functions(batch)) and NumPy's pool stays asleep; below the threshold one thread runs
-# the loop and NumPy's two-thread BLAS the GEMMs, as measured best at batch 32 (tutorial model,
-# 2 cores: batch 128 train step 26.3 -> 22.8 ms; batch 32 8.4 -> 10.6 ms had it split too).
+# only if nobody spins on the second core: NumPy's OpenBLAS workers busy-wait there for ~0.1 s
+# after every NumPy GEMM they join (and openblas_set_num_threads does not stop them), and against
+# them the second half gained nothing or lost up to 15% (benchmarks/kernels_speed.py, section 3).
+# So a recurrent layer's big GEMMs are split the same way on SciPy's one-thread BLAS
+# (bptt.kernels.gemm, chosen by kernels.gemm_functions(batch)) and NumPy's pool stays asleep:
+# at any batch size where numba's team runs the parts (team_threads), else where the rows are
+# split. Without the team, below the threshold one thread runs the loop and NumPy's two-thread
+# BLAS the GEMMs, as measured best at batch 32 with Python helper threads (batch 32 8.4 ->
+# 10.6 ms had it split too). With the team, the whole step keeps off NumPy's pool, and Adam and
+# the embedding's backward take both cores too (tutorial model, 2 cores: batch 32 8.3-9.8 ->
+# 6.9-7.4 ms, batch 128 24.5-26.3 -> 19.8-21.7 ms).
 KERNEL_THREADS = min(2, os.cpu_count() or 1)
-MIN_ROWS_PER_THREAD = 32  # below this a thread's work is too thin to pay for the hand-off
+MIN_ROWS_PER_THREAD = 32  # below this a thread's work is too thin to pay for a helper thread's
+# hand-off; numba's team (team_threads) starts in microseconds, and its two halves of 16 rows
+# took the tutorial model's batch-32 step from 6.5-6.8 to 5.5-5.8 ms, batch 16 from 3.9 to 3.6
+TEAM_MIN_ROWS_PER_THREAD = 8
 
 
 # Whether NumPy's BLAS pool ran the last recurrent layer's big GEMMs (kernels.gemm_functions sets
 # it): if so its workers may still spin on the second core, and compiled passes that could take
-# both cores (the optimizers' updates of big variables) keep to one. True until a layer says
-# otherwise, as any model without recurrent layers runs its GEMMs on NumPy's pool.
+# both cores (the optimizers' updates of big variables, the embedding's backward) keep to one.
+# True until a layer says otherwise, as any model without recurrent layers runs its GEMMs on
+# NumPy's pool.
 numpy_blas_busy = True
 
 
 def row_chunks(B, threads=None, min_rows=None):
-    """How many threads run_rows gives a batch of B rows."""
+    """How many threads run_rows gives a batch of B rows (min_rows by default: as many as the
+    hand-off pays for, TEAM_MIN_ROWS_PER_THREAD where numba's team takes it)."""
     threads = KERNEL_THREADS if threads is None else threads
-    min_rows = MIN_ROWS_PER_THREAD if min_rows is None else min_rows
+    if min_rows is None:
+        min_rows = TEAM_MIN_ROWS_PER_THREAD if team_threads() else MIN_ROWS_PER_THREAD
     return max(1, min(threads, B // min_rows))
 
 
@@ -283,8 +293,8 @@ def bounds_of(N, parts):
 
 def run_rows(loop, B, *args, threads=None, min_rows=None, split=None):
     """loop(*args, b0, b1) for consecutive row ranges [b0, b1) that cover the batch [0, B), on up
-    to `threads` threads (default KERNEL_THREADS) of at least `min_rows` rows (default
-    MIN_ROWS_PER_THREAD).
+    to `threads` threads (default KERNEL_THREADS) of at least `min_rows` rows (default: see
+    row_chunks).
 
     The rows of a batch never meet in a recurrent cell (only the weights are shared, and their
     gradient is reduced after the loop), so each range runs its whole time loop on its own

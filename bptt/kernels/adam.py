@@ -12,11 +12,11 @@ Why: the NumPy reference makes a dozen passes (ufunc calls) over every variable 
 scratch buffers; Adam is memory-bound, and the tutorial's embedding alone is 2.56 M weights
 (10 MB per array in float32), so one pass that reads g, m, v, w once and writes m, v, w once
 moves a fraction of the bytes: the tutorial model's whole update went from ~10 ms to ~2 ms a
-training step (2-core Xeon, float32). One thread: splitting it over two cores (threads or
-numba's prange) measured no faster inside a training step at batch 32, where NumPy's BLAS workers
-still spin on the second core after the layers' GEMMs; where the recurrent layers kept off NumPy's
-pool (bptt.kernels.gemm, from batch 64) a big variable's rows are split over the kernel threads:
-tutorial model, batch 128, whole train step -5% (2 cores). The update is element-wise, so the
+training step (2-core Xeon, float32). A big variable's rows are split over the kernel threads
+(numba's team, _common.run_rows) where the recurrent layers kept off NumPy's pool
+(_common.numpy_blas_busy False): the embedding's update then takes 1.35 ms instead of 2.2 with its
+arrays out of cache (2 cores). Where NumPy's BLAS workers still spin on the second core after the
+layers' GEMMs, one thread: a second one gained nothing there. The update is element-wise, so the
 split changes nothing in the result.
 
 Adam(lazy_rows=True), opt-in and not Keras' rule, runs `_adam_lazy_rows`: rows (slices along

@@ -4,10 +4,12 @@ layer.
 
 Why: NumPy's OpenBLAS workers busy-wait on the second core for a while after every GEMM they
 join. A recurrent layer runs a big GEMM right before and after each time loop (x @ kernel, and
-dx, dkernel, drecurrent_kernel after the backward loop), so with those GEMMs on NumPy's pool the
-second half of a time loop split over two threads (_common.KERNEL_THREADS) races a spinning
-worker and gains nothing. Split here, the GEMMs keep both cores (two one-thread halves run about
-as fast as one two-thread GEMM) and leave nobody spinning.
+dx, dkernel, drecurrent_kernel after the backward loop), so with those GEMMs on NumPy's pool
+whatever runs on the second core next (the second half of a time loop, of Adam's update, of the
+embedding's backward) races a spinning worker and gains nothing. Split here, the GEMMs keep both
+cores (two one-thread halves run about as fast as one two-thread GEMM) and leave nobody spinning
+but numba's own team, which takes the next split. Used at every batch size where that team runs
+the parts (_common.team_threads), else where the time loop's rows are split too.
 
 Must equal the plain NumPy products (tests/kernels/test_gemm.py); the row split changes only the
 order of the sums in the `_tn` reduction.

@@ -30,6 +30,7 @@ def test_recurrent_kernel_grad_equals_the_sum_over_steps(rng, monkeypatch, hando
                                                          threads, T):
     monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
     monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 2)
+    monkeypatch.setattr(_common, "TEAM_MIN_ROWS_PER_THREAD", 2)
     monkeypatch.setattr(gemm, "MIN_ROWS", 2)
     B, H = 5, 3
     h0 = np.zeros((B, H), dtype) if zero_h0 else rng.normal(size=(B, H)).astype(dtype)

@@ -66,6 +66,7 @@ def test_fused_lstm_rows_split_across_threads(rng, monkeypatch, handoff, dtype, 
     """Rows [0, 2), [2, 4), [4, 7) on three threads: the same as the reference."""
     monkeypatch.setattr(_common, "KERNEL_THREADS", 3)
     monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr(_common, "TEAM_MIN_ROWS_PER_THREAD", 1)
     assert_fused_matches_reference(make_inputs(rng, 5, 7, 5, dtype, "all", mask))
 
 
