@@ -8,6 +8,7 @@ Dense works on the last axis of an input of any rank >= 2, as Keras' Dense does:
 """
 import numpy as np
 
+from bptt import kernels
 from bptt.layers.base import Layer
 from bptt.ops import activations
 
@@ -61,10 +62,10 @@ class Dense(Layer):
                 f"got input of shape {x.shape}."
             )
         # One 2-D GEMM over every leading axis (a 3-D matmul would loop over them).
-        z = x.reshape(-1, x.shape[-1]) @ self.params["kernel"]  # (N, U)
+        projection, _ = kernels.dense_functions()
+        z = projection(x.reshape(-1, x.shape[-1]), self.params["kernel"],
+                       self.params["bias"] if self.use_bias else None)  # (N, U)
         z = z.reshape(x.shape[:-1] + (self.units,))  # (..., U)
-        if self.use_bias:
-            z += self.params["bias"]
         y = activations.apply(self.activation, z)
         self.cache = (x, y)
         self.logits = z
@@ -79,10 +80,11 @@ class Dense(Layer):
         x, _ = self.cache
         x2 = x.reshape(-1, x.shape[-1])  # (N, D)
         dz2 = dz.reshape(-1, self.units)  # (N, U)
-        self.grads["kernel"] = x2.T @ dz2
+        _, projection_backward = kernels.dense_functions()
+        self.grads["kernel"], dx2, dbias = projection_backward(x2, dz2, self.params["kernel"])
         if self.use_bias:
-            self.grads["bias"] = dz2.sum(axis=0)
-        return (dz2 @ self.params["kernel"].T).reshape(x.shape)
+            self.grads["bias"] = dbias
+        return dx2.reshape(x.shape)
 
     def get_config(self):
         return {

@@ -101,3 +101,19 @@ def test_projection_backward_masks_dx_by_row_modulo_the_batch(rng, monkeypatch, 
     assert_close(dx, expected_dx.reshape(T * B, K), "(dxw @ kernel.T) * mask")
     assert_close(dkernel, x.reshape(T * B, K).T @ dxw, "x.T @ dxw")
     assert_close(dbias, dxw.sum(axis=0), "dxw summed over rows")
+
+
+def test_dense_layers_use_the_split_passes_only_beside_numbas_team(monkeypatch):
+    previous = backend.get_kernels()
+    try:
+        backend.set_kernels("fused")
+        monkeypatch.setattr(_common, "team_threads", lambda: True)
+        assert kernels.dense_functions() == (gemm.projection, gemm.projection_backward)
+        monkeypatch.setattr(_common, "team_threads", lambda: False)
+        assert kernels.dense_functions() == (kernels._numpy_projection,
+                                             kernels._numpy_projection_backward)
+        backend.set_kernels("reference")
+        monkeypatch.setattr(_common, "team_threads", lambda: True)
+        assert kernels.dense_functions()[0] is kernels._numpy_projection
+    finally:
+        backend.set_kernels(previous)
