@@ -8,9 +8,10 @@ batch 32 and 128:
      (bptt.kernels.lstm) on one thread and with the batch rows split over two, and the ratio;
   2. the per-step recurrent GEMM (B, H) @ (H, 4H) as the fused loop runs it (numba's np.dot on
      SciPy's BLAS) at 1 and 2 BLAS threads, and NumPy's matmul on the same sizes, in GFLOP/s;
-  3. the thread choices: fused forward + backward inside a training step (NumPy GEMMs for
-     x @ kernel before and for dx, dkernel after, as the layer does them), with the batch rows
-     on 1 or 2 threads and SciPy's BLAS at 1 or 2 threads while the kernel runs;
+  3. the thread choices: fused forward + backward beside NumPy GEMMs for x @ kernel before and
+     for dx, dkernel after (as the layer does them without numba's team; with it the layer
+     keeps off NumPy's pool, see bptt.kernels.gemm), with the batch rows on 1 or 2 threads and
+     SciPy's BLAS at 1 or 2 threads while the kernel runs: what NumPy's spinning workers cost;
   4. first-run compile cost per cell and dtype (a fresh NUMBA_CACHE_DIR, in a subprocess), and
      the cost of loading the cached kernels in a new process.
 
@@ -93,11 +94,15 @@ def sequence_speed(repeats):
             def forward():
                 fused.lstm_forward(xw, U, h0, h0)
 
-            t = timings({"reference": run(reference), "fused 1": configured(run(fused), 1),
-                         "fused 2": configured(run(fused), 2)}, max(3, repeats // 4))
-            t.update(timings({"fused 1": configured(run(fused), 1), "fused 2": configured(run(fused), 2),
-                              "forward 1": configured(forward, 1), "forward 2": configured(forward, 2)},
-                             repeats))
+            # Each setting alone: the reference's NumPy GEMMs (and the one-thread fused run's
+            # drecurrent_kernel, on NumPy's BLAS there) leave NumPy's BLAS workers spinning on the
+            # second core for ~0.1 s, which slows numba's team 10x in the split runs after them.
+            t = timings({"reference": run(reference)}, max(3, repeats // 4))
+            t.update(timings({"fused 1": configured(run(fused), 1),
+                              "forward 1": configured(forward, 1)}, repeats))
+            time.sleep(0.3)
+            t.update(timings({"fused 2": configured(run(fused), 2),
+                              "forward 2": configured(forward, 2)}, repeats))
             print(f"  B={B:3d} H={H:2d}: reference {fmt(t['reference'])}")
             for n in (1, 2):
                 print(f"  {'':9s} fused, {n} thread{'s' if n > 1 else ' '}  {fmt(t[f'fused {n}'])}"

@@ -267,7 +267,14 @@ def team_threads():
     a while, so a training step's dozen hand-offs cost little; a hand-off to a Python thread
     (`_pool`, the fallback) wakes it from a futex, ~60-80 us on a VM. Not numba's "workqueue"
     layer (~130 us per region), and not in a forked child of a process that ran a region (GNU
-    OpenMP does not survive fork)."""
+    OpenMP does not survive fork).
+
+    The team's threads must not meet NumPy's BLAS workers, which spin on the second core for
+    ~0.1 s after every NumPy product they join: beside them a split region ran 10x slower
+    (benchmarks/kernels_speed.py, section 1 before its settings were separated). So where the
+    team runs, the layers' GEMMs keep off NumPy's pool (kernels.gemm_functions,
+    kernels.dense_functions); large NumPy products of a user's own between training steps
+    would bring it back."""
     if KERNEL_THREADS < 2 or numba.config.NUMBA_NUM_THREADS < 2:
         return False
     if _LAUNCHED.setdefault("pid", os.getpid()) != os.getpid():
