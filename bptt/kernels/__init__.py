@@ -73,21 +73,6 @@ def _numpy_matmul_tn(a, b):
     return a.T @ b
 
 
-def _numpy_projection(x, kernel, bias=None):
-    xw = x @ kernel
-    if bias is not None:
-        xw += bias
-    return xw
-
-
-def _numpy_projection_backward(x, dxw, kernel, dx_mask=None):
-    dx = dxw @ kernel.T  # (N, K)
-    if dx_mask is not None:
-        rows_by_mask_row = dx.reshape(-1, *dx_mask.shape)  # (N / P, P, K): row r masked by dx_mask[r % P]
-        rows_by_mask_row *= dx_mask
-    return x.T @ dxw, dx, dxw.sum(axis=0)
-
-
 def projection_function(batch):
     """projection(x, kernel, bias) -> x @ kernel + bias (bias may be None) for a recurrent layer
     on `batch` rows: bptt.kernels.gemm's split pass (the bias added while each thread's rows are
@@ -95,7 +80,7 @@ def projection_function(batch):
     from bptt.kernels import gemm
 
     matmul, _ = gemm_functions(batch)  # (and sets _common.numpy_blas_busy for this layer)
-    return gemm.projection if matmul is gemm.matmul else _numpy_projection
+    return gemm.projection if matmul is gemm.matmul else gemm.numpy_projection
 
 
 def projection_backward_function(batch):
@@ -106,7 +91,7 @@ def projection_backward_function(batch):
     from bptt.kernels import gemm
 
     matmul, _ = gemm_functions(batch)  # (and sets _common.numpy_blas_busy for this layer)
-    return gemm.projection_backward if matmul is gemm.matmul else _numpy_projection_backward
+    return gemm.projection_backward if matmul is gemm.matmul else gemm.numpy_projection_backward
 
 
 def dense_functions():
@@ -119,7 +104,7 @@ def dense_functions():
 
     if backend.get_kernels() == "fused" and _common.team_threads():
         return gemm.projection, gemm.projection_backward
-    return _numpy_projection, _numpy_projection_backward
+    return gemm.numpy_projection, gemm.numpy_projection_backward
 
 
 def gemm_functions(batch):

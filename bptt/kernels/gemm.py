@@ -28,6 +28,10 @@ from bptt.kernels import _common
 from bptt.kernels._common import JIT_OPTIONS
 
 MIN_ROWS = 256  # below this per thread, one thread does it (the hand-off costs more than it saves)
+# Products of at most this many multiply-adds (N * K * M) go to NumPy as they are: OpenBLAS runs
+# anything under 4 * 65536 on the calling thread (no worker wakes to spin), and NumPy's call costs
+# ~1.5 us less than a compiled call with its BLAS-thread pinning (a Dense(1) on one review)
+TINY_PRODUCT = 65536
 
 
 @njit(**JIT_OPTIONS)
@@ -132,8 +136,27 @@ def matmul(a, b):
     return out
 
 
+def numpy_projection(x, kernel, bias=None):
+    """projection on NumPy's BLAS: the product, then the bias added."""
+    xw = x @ kernel
+    if bias is not None:
+        xw += bias
+    return xw
+
+
+def numpy_projection_backward(x, dxw, kernel, dx_mask=None):
+    """projection_backward as NumPy's three products."""
+    dx = dxw @ kernel.T  # (N, K)
+    if dx_mask is not None:
+        rows_by_mask_row = dx.reshape(-1, *dx_mask.shape)  # (N / P, P, K): row r masked by dx_mask[r % P]
+        rows_by_mask_row *= dx_mask
+    return x.T @ dxw, dx, dxw.sum(axis=0)
+
+
 def projection(x, kernel, bias=None):
     """x (N, K) @ kernel (K, M) + bias (M,) or None -> (N, M) C-contiguous, in x's dtype."""
+    if x.shape[0] * x.shape[1] * kernel.shape[1] <= TINY_PRODUCT:
+        return numpy_projection(x, kernel.astype(x.dtype, copy=False), bias)
     x = _common.as_dtype(x, x.dtype)
     kernel = _common.as_dtype(kernel, x.dtype)
     bias = np.empty(0, x.dtype) if bias is None else _common.as_dtype(bias, x.dtype)
@@ -166,6 +189,8 @@ def projection_backward(x, dxw, kernel, dx_mask=None):
     rows split over the kernel threads and each thread's rows read once for all three (one
     hand-off instead of two, and no third pass over dxw for the bias). dx_mask: None, or (P, K)
     with row r of x masked by row r % P (a recurrent layer's rows are t * B + b, its mask (B, K))."""
+    if x.shape[0] * x.shape[1] * dxw.shape[1] <= TINY_PRODUCT:
+        return numpy_projection_backward(x, dxw, kernel.astype(x.dtype, copy=False), dx_mask)
     x = _common.as_dtype(x, x.dtype)
     dxw = _common.as_dtype(dxw, x.dtype)
     dx_mask = (np.empty((0, x.shape[1]), x.dtype) if dx_mask is None

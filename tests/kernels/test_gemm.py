@@ -16,6 +16,7 @@ SHAPES = [(1, 1, 1), (7, 3, 5), (600, 13, 9), (1601, 64, 256)]  # (N, K, M)
 def test_split_products_equal_numpy(rng, monkeypatch, handoff, dtype, N, K, M, threads):
     monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
     monkeypatch.setattr(gemm, "MIN_ROWS", 2)
+    monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)  # the compiled passes, even for tiny shapes
     a = rng.normal(size=(N, K)).astype(dtype)
     b = rng.normal(size=(K, M)).astype(dtype)
     c = rng.normal(size=(N, M)).astype(dtype)
@@ -39,7 +40,7 @@ def test_gemm_functions_split_where_numbas_team_or_the_time_loops_take_two_parts
         monkeypatch.setattr(_common, "team_threads", lambda: False)
         assert kernels.gemm_functions(big) == (gemm.matmul, gemm.matmul_tn)
         assert kernels.gemm_functions(big - 1)[0] is np.matmul
-        assert kernels.projection_function(big - 1) is kernels._numpy_projection
+        assert kernels.projection_function(big - 1) is gemm.numpy_projection
         monkeypatch.setattr(_common, "team_threads", lambda: True)
         assert kernels.gemm_functions(1) == (gemm.matmul, gemm.matmul_tn)
         assert kernels.projection_function(1) is gemm.projection
@@ -57,6 +58,7 @@ def test_projection_backward_equals_its_three_numpy_products(rng, monkeypatch, h
                                                              threads):
     monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
     monkeypatch.setattr(gemm, "MIN_ROWS", 2)
+    monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)  # the compiled passes, even for tiny shapes
     x = rng.normal(size=(N, K)).astype(dtype)
     dxw = rng.normal(size=(N, M)).astype(dtype)
     kernel = rng.normal(size=(K, M)).astype(dtype)
@@ -73,6 +75,7 @@ def test_projection_backward_equals_its_three_numpy_products(rng, monkeypatch, h
 def test_projection_adds_the_bias_to_each_row(rng, monkeypatch, handoff, dtype, N, K, M, threads):
     monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
     monkeypatch.setattr(gemm, "MIN_ROWS", 2)
+    monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)  # the compiled passes, even for tiny shapes
     x = rng.normal(size=(N, K)).astype(dtype)
     kernel = rng.normal(size=(K, M)).astype(dtype)
     bias = rng.normal(size=M).astype(dtype)
@@ -90,12 +93,13 @@ def test_projection_backward_masks_dx_by_row_modulo_the_batch(rng, monkeypatch, 
     gemm pass, else the NumPy products kernels.projection_backward_function gives small batches."""
     monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
     monkeypatch.setattr(gemm, "MIN_ROWS", 2)
+    monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)  # the compiled passes, even for tiny shapes
     T, B, K, M = 5, 7, 6, 8
     mask = (rng.random((B, K)) > 0.3).astype(dtype) / dtype(0.7)
     x = rng.normal(size=(T, B, K)).astype(dtype) * mask  # (T, B, K), masked as the layer does
     dxw = rng.normal(size=(T * B, M)).astype(dtype)
     kernel = rng.normal(size=(K, M)).astype(dtype)
-    backward = gemm.projection_backward if split else kernels._numpy_projection_backward
+    backward = gemm.projection_backward if split else gemm.numpy_projection_backward
     dkernel, dx, dbias = backward(x.reshape(T * B, K), dxw, kernel, mask)
     expected_dx = (dxw @ kernel.T).reshape(T, B, K) * mask  # dL/dx0 for x = x0 * mask
     assert_close(dx, expected_dx.reshape(T * B, K), "(dxw @ kernel.T) * mask")
@@ -110,10 +114,24 @@ def test_dense_layers_use_the_split_passes_only_beside_numbas_team(monkeypatch):
         monkeypatch.setattr(_common, "team_threads", lambda: True)
         assert kernels.dense_functions() == (gemm.projection, gemm.projection_backward)
         monkeypatch.setattr(_common, "team_threads", lambda: False)
-        assert kernels.dense_functions() == (kernels._numpy_projection,
-                                             kernels._numpy_projection_backward)
+        assert kernels.dense_functions() == (gemm.numpy_projection,
+                                             gemm.numpy_projection_backward)
         backend.set_kernels("reference")
         monkeypatch.setattr(_common, "team_threads", lambda: True)
-        assert kernels.dense_functions()[0] is kernels._numpy_projection
+        assert kernels.dense_functions()[0] is gemm.numpy_projection
     finally:
         backend.set_kernels(previous)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tiny_products_go_to_numpy_and_equal_the_compiled_passes(rng, monkeypatch, dtype):
+    x = rng.normal(size=(4, 3)).astype(dtype)
+    kernel = rng.normal(size=(3, 2)).astype(dtype)
+    bias = rng.normal(size=2).astype(dtype)
+    dxw = rng.normal(size=(4, 2)).astype(dtype)
+    mask = rng.random((2, 3)).astype(dtype)
+    tiny = gemm.projection(x, kernel, bias), *gemm.projection_backward(x, dxw, kernel, mask)
+    monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)
+    compiled = gemm.projection(x, kernel, bias), *gemm.projection_backward(x, dxw, kernel, mask)
+    for name, a, b in zip(["xw", "dkernel", "dx", "dbias"], tiny, compiled):
+        assert_close(a, b, name)

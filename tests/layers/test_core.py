@@ -9,11 +9,11 @@ from tests.helpers.layers import check_layer_by_finite_differences, forward_back
 TOL = {np.dtype("float32"): 1e-5, np.dtype("float64"): 1e-10}
 
 
-@pytest.mark.parametrize("shape", [(1, 3), (4, 5), (2, 3, 5), (1, 1, 1), (3, 211, 6)])
+@pytest.mark.parametrize("shape", [(1, 3), (4, 5), (2, 3, 5), (1, 1, 1), (3, 211, 40)])
 @pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "tanh", "softmax"])
 def test_dense_matches_torch(shape, activation, floatx, rng, handoff):
-    """handoff: the split GEMMs of bptt.kernels.gemm beside numba's team (3 * 211 rows: two
-    parts), else NumPy's products."""
+    """handoff: the split GEMMs of bptt.kernels.gemm beside numba's team (3 * 211 rows of 40:
+    two parts, above gemm.TINY_PRODUCT), else NumPy's products."""
     layer = layers.Dense(3, activation=activation)
     x = rng.normal(size=shape).astype(floatx)
     layer.build((None,) + shape[1:])
