@@ -25,7 +25,7 @@ def _reference(cell):
     return getattr(module, f"{cell}_forward"), getattr(module, f"{cell}_backward")
 
 
-_FUSED = {}  # cell -> its fused module, or None: looked up once (a layer asks on every call)
+_FUSED = {}  # name -> its bptt.kernels module, or None: looked up once (a layer asks on every call)
 
 
 def _fused(cell):
@@ -53,10 +53,15 @@ def inference_function(cell, **options):
     return_sequences, **options)`, or None (no such kernel, options unsupported, or reference kernels)."""
     if backend.get_kernels() != "fused":
         return None
-    module = _fused(cell)
-    if module is None or not module.supports(**options):
-        return None
-    return getattr(module, f"{cell}_inference", None)
+    key = (cell, *sorted(options.items()))  # asked on every call of a layer: looked up once
+    if key not in _INFERENCE:
+        module = _fused(cell)
+        supported = module is not None and module.supports(**options)
+        _INFERENCE[key] = getattr(module, f"{cell}_inference", None) if supported else None
+    return _INFERENCE[key]
+
+
+_INFERENCE = {}  # (cell, *options) -> the fused inference function or None
 
 
 def stack_function(cell, batch):
@@ -69,16 +74,11 @@ def stack_function(cell, batch):
     return module.lstm_stack_inference if module.usable(batch) else None
 
 
-def _numpy_matmul_tn(a, b):
-    return a.T @ b
-
-
 def projection_function(batch):
     """projection(x, kernel, bias) -> x @ kernel + bias (bias may be None) for a recurrent layer
     on `batch` rows: bptt.kernels.gemm's split pass (the bias added while each thread's rows are
     in cache) where gemm_functions splits the GEMMs, else NumPy's product and an add."""
-    from bptt.kernels import gemm
-
+    gemm = _fused("gemm")
     matmul, _ = gemm_functions(batch)  # (and sets _common.numpy_blas_busy for this layer)
     return gemm.projection if matmul is gemm.matmul else gemm.numpy_projection
 
@@ -88,8 +88,7 @@ def projection_backward_function(batch):
     summed over rows) for a recurrent layer on `batch` rows, where x's row r = t * B + b was
     masked by dx_mask[b] (None: no mask): bptt.kernels.gemm's one split pass where
     gemm_functions splits the GEMMs, else NumPy's three products."""
-    from bptt.kernels import gemm
-
+    gemm = _fused("gemm")
     matmul, _ = gemm_functions(batch)  # (and sets _common.numpy_blas_busy for this layer)
     return gemm.projection_backward if matmul is gemm.matmul else gemm.numpy_projection_backward
 
@@ -100,9 +99,8 @@ def dense_functions():
     whose workers spin on the second core for a while after each product, never runs beside
     that team: a TimeDistributed(Dense(100)) over an LSTM(128) at batch 32 took 26 ms a step with
     its GEMMs on NumPy's pool, 11 without the team), else NumPy's products."""
-    from bptt.kernels import _common, gemm
-
-    if backend.get_kernels() == "fused" and _common.team_threads():
+    gemm = _fused("gemm")
+    if backend.get_kernels() == "fused" and _fused("_common").team_threads():
         return gemm.projection, gemm.projection_backward
     return gemm.numpy_projection, gemm.numpy_projection_backward
 
@@ -112,11 +110,10 @@ def gemm_functions(batch):
     on `batch` rows: bptt.kernels.gemm's (split over the kernel threads, off NumPy's BLAS pool)
     where the fused time loops split those rows over threads too (see
     bptt.kernels._common.KERNEL_THREADS), else NumPy's."""
+    _common = _fused("_common")
     if backend.get_kernels() == "fused":
-        from bptt.kernels import _common, gemm
-
         _common.numpy_blas_busy = not _common.split_gemms(batch)
-        if _common.numpy_blas_busy:
-            return np.matmul, _numpy_matmul_tn
-        return gemm.matmul, gemm.matmul_tn
-    return np.matmul, _numpy_matmul_tn
+        if not _common.numpy_blas_busy:
+            gemm = _fused("gemm")
+            return gemm.matmul, gemm.matmul_tn
+    return np.matmul, _common.numpy_matmul_tn

@@ -255,7 +255,7 @@ def _pool():
     return _POOL[1]
 
 
-_LAUNCHED = {}  # "pid": the process that started numba's threads; "layer": their kind
+_LAUNCHED = {}  # "layer": the kind of numba's threads once started; "forked": this is a child forked after
 
 
 def team_threads():
@@ -277,12 +277,19 @@ def team_threads():
     would bring it back."""
     if KERNEL_THREADS < 2 or numba.config.NUMBA_NUM_THREADS < 2:
         return False
-    if _LAUNCHED.setdefault("pid", os.getpid()) != os.getpid():
-        return False
-    if "layer" not in _LAUNCHED:
+    layer = _LAUNCHED.get("layer")
+    if layer is None:  # once per process (this runs before every split: kept to a dict lookup)
         numba.get_num_threads()  # starts numba's threads, which picks their layer
-        _LAUNCHED["layer"] = numba.threading_layer()
-    return _LAUNCHED["layer"] in ("omp", "tbb")
+        layer = _LAUNCHED["layer"] = numba.threading_layer()
+    return layer in ("omp", "tbb") and not _LAUNCHED.get("forked")
+
+
+def _after_fork_in_child():
+    if "layer" in _LAUNCHED:  # the parent started numba's threads: they are not here
+        _LAUNCHED["forked"] = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def split_gemms(batch):
@@ -369,7 +376,7 @@ def previous_states(h0, hs):
     return h_prev
 
 
-def _numpy_matmul_tn(a, b):
+def numpy_matmul_tn(a, b):
     return a.T @ b
 
 
@@ -387,7 +394,7 @@ def recurrent_kernel_grad(h0, hs, da, masks):
 
     T, B, H = hs.shape
     da2 = da.reshape(T * B, -1)  # (T*B, G*H); a view, also for a column block of a (T, B, 3H) array
-    matmul_tn = gemm.matmul_tn if split_gemms(B) else _numpy_matmul_tn  # as the layer's GEMMs
+    matmul_tn = gemm.matmul_tn if split_gemms(B) else numpy_matmul_tn  # as the layer's GEMMs
     if masks.shape[0] == 0:
         drecurrent_kernel = matmul_tn(hs[:-1].reshape((T - 1) * B, H), da2[B:])
         if h0.any():

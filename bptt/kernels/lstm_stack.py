@@ -171,7 +171,7 @@ def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIE
     """
     B, T, _ = x.shape
     dtype = x.dtype
-    lower, upper = (_layer_arrays(*weights, dtype) for weights in (lower, upper))
+    lower, upper = _layer_arrays(*lower, dtype), _layer_arrays(*upper, dtype)
     H1, H2 = lower[2].shape[0], upper[2].shape[0]
     xw = np.empty((B * T, 4 * H1), dtype)  # (B*T, 4H1) the lower layer's x @ kernel, row k*T + t
     hs = np.empty((T, B, H1), dtype)  # (T, B, H1) the lower layer's h_t
@@ -199,7 +199,7 @@ def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIE
 
 def _layer_arrays(kernel, bias, recurrent_kernel, dtype):
     bias = np.zeros(kernel.shape[1], dtype) if bias is None else bias
-    return tuple(as_dtype(w, dtype) for w in (kernel, bias, recurrent_kernel))
+    return as_dtype(kernel, dtype), as_dtype(bias, dtype), as_dtype(recurrent_kernel, dtype)
 
 
 def usable(B):

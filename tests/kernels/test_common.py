@@ -41,3 +41,20 @@ def test_recurrent_kernel_grad_equals_the_sum_over_steps(rng, monkeypatch, hando
     got = _common.recurrent_kernel_grad(h0, hs, da, masks)
     assert got.shape == (H, 4 * H) and got.dtype == dtype
     assert_close(got, recurrent_kernel_grad_by_steps(h0, hs, da, masks), "drecurrent_kernel")
+
+
+def test_no_team_in_a_child_forked_after_numbas_threads_started():
+    import os
+
+    if not _common.team_threads():
+        return  # nothing to check where there is no team to begin with
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer through the pipe and leave without running anything else
+        os.write(write, b"1" if _common.team_threads() else b"0")
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert answer == b"0"
+    assert _common.team_threads()  # the parent keeps its team

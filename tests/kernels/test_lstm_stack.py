@@ -60,12 +60,15 @@ def test_the_two_threads_share_the_work_where_numba_has_fast_threads(rng):
     numba's may be asleep and take longer to wake than the default patience allows."""
     lower, upper = make_layers(rng, 5, 6, 3, np.float64, bias=True)
     x = rng.normal(size=(1, 9, 5))
-    shared = [lstm_stack.lstm_stack_inference(x, lower, upper, patience=10_000_000)[2]
-              for _ in range(5)]
+    shared = False
+    for _ in range(50):  # until one call pairs: on a busy machine a call may go alone
+        shared = lstm_stack.lstm_stack_inference(x, lower, upper, patience=10_000_000)[2]
+        if shared:
+            break
     if numba.threading_layer() not in ("omp", "tbb") or numba.get_num_threads() < 2:
         pytest.skip(f"numba runs on {numba.threading_layer()} with {numba.get_num_threads()} "
                     "threads here: only the one-thread path runs")
-    assert any(shared)
+    assert shared
 
 
 def test_no_patience_still_gives_the_same_outputs(rng):
@@ -87,7 +90,7 @@ def test_used_only_for_a_few_sequences(monkeypatch):
 
 
 def test_not_used_in_a_forked_child(monkeypatch):
-    monkeypatch.setitem(_common._LAUNCHED, "pid", -1)  # as if numba's threads began elsewhere
+    monkeypatch.setitem(_common._LAUNCHED, "forked", True)  # as in a child forked after they began
     assert not lstm_stack.usable(1)
 
 
