@@ -59,11 +59,21 @@ class BpttWorkload(common.KerasAPIWorkload):
         return numpy_matmul_peak(n, repeats)
 
     def threads(self):
+        import numba
+
         from bptt.kernels import _common
 
+        team = _common.team_threads()
         return {"kernel_threads (batch rows split over)": _common.KERNEL_THREADS,
                 "kernel_blas_threads (SciPy BLAS inside the time loop)": _common.KERNEL_BLAS_THREADS,
-                "blas": "see blas: NumPy's OpenBLAS runs the one-off GEMMs"}
+                "numba_threading_layer": numba.threading_layer(),
+                "numba_threads": numba.get_num_threads(),
+                "team (split work as one numba parallel region)": team,
+                "min_rows_per_thread": (_common.TEAM_MIN_ROWS_PER_THREAD if team
+                                        else _common.MIN_ROWS_PER_THREAD),
+                "blas": ("the layers' GEMMs split over the team, SciPy's OpenBLAS at 1 thread per "
+                         "part; NumPy's pool unused" if team else
+                         "NumPy's OpenBLAS runs the one-off GEMMs below batch 64")}
 
 
 def numpy_matmul_peak(n, repeats):
