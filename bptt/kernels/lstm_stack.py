@@ -10,7 +10,8 @@ at once, a step apart, one on each core:
                     loop, writing h_t to hs[t] and then marking t done
     core 1 (upper): projects the lower layer's other steps, CHUNK_STEPS at a time, marking
                     each chunk done (core 0 waits for it only if it gets there first); then
-                    for each t waits for the mark of t and runs its own step on hs[t]
+                    runs its own steps on the lower layer's h_t as they are marked done,
+                    projecting all the steps done so far in one product each time it looks
 
 Core 1 projects faster than core 0 steps, so the lower layer hardly ever waits; the upper one
 is the cheaper and trails it. The work is not quite even (core 1 has the larger share of the
@@ -94,25 +95,32 @@ def _lower_steps(xw, bias, recurrent_kernel, hs, flags, projected):
 @njit(**JIT_OPTIONS)
 def _upper_steps(hs, kernel, bias, recurrent_kernel, ys, h_last, c_last, flags):
     """The upper layer through all T steps from zero states, its input at step t being hs[t]
-    once the mark STEPS has passed t. ys (B, T, H) in step order, or (0, T, H)."""
-    T, B, _ = hs.shape
+    once the mark STEPS has passed t. ys (B, T, H) in step order, or (0, T, H). The steps the
+    lower layer has finished when this one looks are projected in one product (hs[t:done] @
+    kernel) and then run: this layer starts behind and catches up with fewer, larger products
+    (and reads the mark once per batch of steps rather than at every step)."""
+    T, B, H1 = hs.shape
     H = recurrent_kernel.shape[0]
-    xw_t = np.empty((B, 4 * H), hs.dtype)  # (B, 4H) hs[t] @ kernel
+    xw = np.empty((T * B, 4 * H), hs.dtype)  # (T*B, 4H) hs @ kernel, row t*B + k
     a = np.empty((B, 4 * H), hs.dtype)  # (B, 4H) h_{t-1} @ U
     gate = np.empty((B, 4 * H), hs.dtype)  # (B, 4H)
     h = np.zeros((B, H), hs.dtype)  # (B, H)
     c = np.zeros((B, H), hs.dtype)  # (B, H)
-    for t in range(T):
-        while load_acquire(flags, STEPS) < t + 1:
-            pass
-        np.dot(hs[t], kernel, xw_t)
-        np.dot(h, recurrent_kernel, a)
-        for k in range(B):
-            inference_cell(xw_t[k], bias, a[k], gate[k], c[k], h[k])
-        if ys.shape[0]:
+    inputs = hs.reshape(T * B, H1)  # (T*B, H1) a view
+    t = done = 0
+    while t < T:
+        while done <= t:
+            done = load_acquire(flags, STEPS)
+        np.dot(inputs[t * B:done * B], kernel, xw[t * B:done * B])
+        for s in range(t, done):
+            np.dot(h, recurrent_kernel, a)
             for k in range(B):
-                for j in range(H):
-                    ys[k, t, j] = h[k, j]
+                inference_cell(xw[s * B + k], bias, a[k], gate[k], c[k], h[k])
+            if ys.shape[0]:
+                for k in range(B):
+                    for j in range(H):
+                        ys[k, s, j] = h[k, j]
+        t = done
     for k in range(B):
         for j in range(H):
             h_last[k, j] = h[k, j]
