@@ -1,4 +1,5 @@
-"""Fixtures every test shares: a seeded generator and the float type."""
+"""Fixtures every test shares: a seeded generator, the float type, the kernels setting and the
+hand-off of split work."""
 import numpy as np
 import pytest
 
@@ -39,3 +40,11 @@ def handoff(request, monkeypatch):
 
     monkeypatch.setattr(_common, "team_threads", lambda: request.param == "team")
     return request.param
+
+
+@pytest.fixture
+def kernels_setting():
+    """backend.set_kernels, with the setting before the test restored after it."""
+    previous = backend.get_kernels()
+    yield backend.set_kernels
+    backend.set_kernels(previous)

@@ -93,6 +93,12 @@ def projection_backward_function(batch):
     return gemm.projection_backward if matmul is gemm.matmul else gemm.numpy_projection_backward
 
 
+def numpy_blas_ran():
+    """A layer ran a reference time loop (NumPy products) inside fused training: see
+    bptt.kernels._common.numpy_blas_ran."""
+    _fused("_common").numpy_blas_ran()
+
+
 def dense_functions():
     """(projection, projection_backward) as projection_function gives them, for a Dense layer:
     bptt.kernels.gemm's split passes where numba's team takes the parts (so NumPy's BLAS pool,

@@ -37,6 +37,7 @@ bptt/kernels/__pycache__/*.nb[ic] (or set NUMBA_CACHE_DIR elsewhere).
 """
 import math
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -225,6 +226,23 @@ TEAM_MIN_ROWS_PER_THREAD = 8
 numpy_blas_busy = True
 
 
+# Until when (time.monotonic()) NumPy's BLAS workers may still spin after products bptt ran on
+# NumPy's pool (numpy_blas_ran); meanwhile split work goes to the Python helper threads.
+_NUMPY_BLAS_UNTIL = 0.0
+NUMPY_BLAS_SPIN_S = 0.2  # OpenBLAS' workers spin ~0.1 s (2^28 cycles) before they sleep
+
+
+def numpy_blas_ran():
+    """Say that bptt just ran products on NumPy's BLAS pool inside fused training (a reference
+    time loop for options no fused kernel takes, such as recurrent_dropout): its workers may
+    spin on the second core for ~0.1 s, so for NUMPY_BLAS_SPIN_S team_threads() is False and
+    split work goes to the Python helper threads, which lose far less beside them (an
+    LSTM(64, recurrent_dropout=0.2) model's batch-128 step: 93 ms with the team, 57 without)."""
+    global _NUMPY_BLAS_UNTIL, numpy_blas_busy
+    _NUMPY_BLAS_UNTIL = time.monotonic() + NUMPY_BLAS_SPIN_S
+    numpy_blas_busy = True
+
+
 def row_chunks(B, threads=None, min_rows=None):
     """How many threads run_rows gives a batch of B rows (min_rows by default: as many as the
     hand-off pays for, TEAM_MIN_ROWS_PER_THREAD where numba's team takes it)."""
@@ -273,10 +291,13 @@ def team_threads():
     ~0.1 s after every NumPy product they join: beside them a split region ran 10x slower
     (benchmarks/kernels_speed.py, section 1 before its settings were separated). So where the
     team runs, the layers' GEMMs keep off NumPy's pool (kernels.gemm_functions,
-    kernels.dense_functions); large NumPy products of a user's own between training steps
-    would bring it back."""
+    kernels.dense_functions), and for a while after bptt ran products there anyway
+    (numpy_blas_ran) there is no team; large NumPy products of a user's own between training
+    steps would bring the clash back."""
     if KERNEL_THREADS < 2 or numba.config.NUMBA_NUM_THREADS < 2:
         return False
+    if _NUMPY_BLAS_UNTIL and time.monotonic() < _NUMPY_BLAS_UNTIL:
+        return False  # NumPy's BLAS workers may still spin (numpy_blas_ran)
     layer = _LAUNCHED.get("layer")
     if layer is None:  # once per process (this runs before every split: kept to a dict lookup)
         numba.get_num_threads()  # starts numba's threads, which picks their layer

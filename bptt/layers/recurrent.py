@@ -11,7 +11,7 @@ Backward runs the same three steps in reverse.
 """
 import numpy as np
 
-from bptt import kernels
+from bptt import backend, kernels
 from bptt.layers.base import Layer
 from bptt.ops import activations
 
@@ -205,16 +205,24 @@ class _Recurrent(Layer):
                                                 (masks, batch, self.units), dtype)
             if masks == 1:
                 recurrent_mask = recurrent_mask[0]  # (B, H)
-        shared_mask = input_mask[0] if input_mask is not None and len(input_mask) == 1 else None
-        x_in = self._time_major(x, dtype, shared_mask)  # (T, B, D), times the shared mask
-        xw = self._project(x_in, input_mask)  # (T, B, G*H), with the input bias
         # Forward and backward must run the same implementation: pick it once, here.
         self.functions = self.sequence_functions(
             per_gate_masks=recurrent_mask is not None and recurrent_mask.ndim == 3)
+        self._note_numpy_loop()
+        shared_mask = input_mask[0] if input_mask is not None and len(input_mask) == 1 else None
+        x_in = self._time_major(x, dtype, shared_mask)  # (T, B, D), times the shared mask
+        xw = self._project(x_in, input_mask)  # (T, B, G*H), with the input bias
         hs, last_states, op_cache = self.run_forward(xw, states, recurrent_mask)
         self.cache = (x_in, input_mask, recurrent_mask, op_cache)
         output = hs.transpose(1, 0, 2) if self.return_sequences else last_states[0]
         return self._outputs(output, last_states)
+
+    def _note_numpy_loop(self):
+        """A reference time loop under fused kernels (options no fused kernel takes) runs
+        NumPy products, which may wake NumPy's BLAS pool: say so (kernels.numpy_blas_ran), so
+        that split work keeps off numba's team while NumPy's workers may still spin."""
+        if backend.get_kernels() == "fused" and self.functions[0].__module__.startswith("bptt.ops."):
+            kernels.numpy_blas_ran()
 
     def _time_major(self, x, dtype, mask):
         """x (B, T, D) -> (T, B, D) C-contiguous in dtype, reversed in time for go_backwards,
@@ -287,6 +295,7 @@ class _Recurrent(Layer):
         else:
             dhs = None
             dstates[0] = dy if dstates[0] is None else dstates[0] + dy
+        self._note_numpy_loop()
         dxw, self.initial_state_grads = self.run_backward(dhs, dstates, op_cache)
         self.grads["kernel"], dx_tm, dinput_bias = self._project_backward(x_in, input_mask, dxw)
         if self.use_bias:
@@ -329,6 +338,11 @@ class SimpleRNN(_Recurrent):
         super().__init__(units, activation, "sigmoid", use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, dropout, recurrent_dropout,
                          seed, return_sequences, return_state, go_backwards, **kwargs)
+
+    def sequence_functions(self, per_gate_masks):
+        # The cell has one activation: the base class's recurrent_activation is not its option.
+        return kernels.sequence_functions(self.cell, per_gate_masks=per_gate_masks,
+                                          activation=self.activation)
 
     def run_forward(self, xw, states, recurrent_mask):
         forward, _ = self.functions

@@ -58,3 +58,30 @@ def test_no_team_in_a_child_forked_after_numbas_threads_started():
     os.waitpid(pid, 0)
     assert answer == b"0"
     assert _common.team_threads()  # the parent keeps its team
+
+
+def test_no_team_while_numpys_blas_workers_may_spin(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(_common.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(_common, "_NUMPY_BLAS_UNTIL", 0.0)
+    monkeypatch.setattr(_common, "numpy_blas_busy", False)
+    team = _common.team_threads()  # where numba's threads are OpenMP or TBB
+    _common.numpy_blas_ran()
+    assert _common.numpy_blas_busy and not _common.team_threads()
+    now[0] += _common.NUMPY_BLAS_SPIN_S + 0.01
+    assert _common.team_threads() == team
+
+
+def test_a_reference_time_loop_in_fused_training_says_numpys_pool_ran(monkeypatch, rng,
+                                                                        kernels_setting):
+    from bptt import layers
+
+    kernels_setting("fused")
+    monkeypatch.setattr(_common, "_NUMPY_BLAS_UNTIL", 0.0)
+    x = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    fused_layer = layers.LSTM(3, return_sequences=True)
+    fused_layer(x, training=True)
+    assert _common._NUMPY_BLAS_UNTIL == 0.0  # the fused loop: NumPy's pool not involved
+    reference_layer = layers.LSTM(3, return_sequences=True, recurrent_dropout=0.5)  # per-gate masks
+    reference_layer(x, training=True)
+    assert _common._NUMPY_BLAS_UNTIL > 0.0

@@ -4,7 +4,7 @@ gradient and recurrent mask."""
 import numpy as np
 import pytest
 
-from bptt import backend, kernels
+from bptt import kernels
 from bptt.kernels import _common
 from bptt.kernels import gru as fused
 from bptt.ops import gru as reference
@@ -89,13 +89,6 @@ def test_supports_only_tanh_and_sigmoid():
         assert not fused.supports(activation="relu", recurrent_activation="sigmoid", reset_after=reset_after)
         assert not fused.supports(activation="tanh", recurrent_activation="hard_sigmoid", reset_after=reset_after)
     assert not fused.supports(activation="tanh", recurrent_activation="sigmoid", unknown_option=1)
-
-
-@pytest.fixture
-def kernels_setting():
-    previous = backend.get_kernels()
-    yield backend.set_kernels
-    backend.set_kernels(previous)
 
 
 def test_dispatcher_picks_fused_or_reference(kernels_setting):

@@ -3,7 +3,7 @@ float32 and float64, on odd shapes, with and without each upstream gradient and 
 import numpy as np
 import pytest
 
-from bptt import backend, kernels
+from bptt import kernels
 from bptt.kernels import _common
 from bptt.kernels import lstm as fused
 from bptt.ops import lstm as reference
@@ -85,13 +85,6 @@ def test_supports_only_tanh_and_sigmoid():
     assert not fused.supports(activation="relu", recurrent_activation="sigmoid")
     assert not fused.supports(activation="tanh", recurrent_activation="hard_sigmoid")
     assert not fused.supports(activation="tanh", recurrent_activation="sigmoid", unknown_option=1)
-
-
-@pytest.fixture
-def kernels_setting():
-    previous = backend.get_kernels()
-    yield backend.set_kernels
-    backend.set_kernels(previous)
 
 
 def test_dispatcher_picks_fused_or_reference(kernels_setting):

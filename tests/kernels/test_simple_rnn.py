@@ -4,7 +4,7 @@ gradient and recurrent mask."""
 import numpy as np
 import pytest
 
-from bptt import backend, kernels
+from bptt import kernels
 from bptt.kernels import _common
 from bptt.kernels import simple_rnn as fused
 from bptt.ops import simple_rnn as reference
@@ -76,13 +76,6 @@ def test_supports_tanh_and_relu():
     assert fused.supports(activation="relu")
     assert not fused.supports(activation="sigmoid")
     assert not fused.supports(activation="tanh", unknown_option=1)
-
-
-@pytest.fixture
-def kernels_setting():
-    previous = backend.get_kernels()
-    yield backend.set_kernels
-    backend.set_kernels(previous)
 
 
 def test_dispatcher_picks_fused_or_reference(kernels_setting):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from bptt import backend, layers, models, optimizers
+from bptt import layers, models, optimizers
 from bptt.ops import embedding as reference_embedding
 from tests.helpers.layers import check_layer_by_finite_differences, forward_backward
 
@@ -61,13 +61,6 @@ def test_mask_zero_is_refused_with_a_reason():
 
 
 # -- the fused backward's reused gradient buffer ---------------------------------------------------
-@pytest.fixture
-def kernels_setting():
-    previous = backend.get_kernels()
-    yield backend.set_kernels
-    backend.set_kernels(previous)
-
-
 def test_fused_backward_gives_each_steps_gradient_in_one_reused_array(floatx, rng, kernels_setting):
     kernels_setting("fused")
     layer = layers.Embedding(13, 4)

@@ -351,3 +351,20 @@ def test_stacked_lstms_run_one_by_one_where_the_pipeline_does_not_apply(change, 
         assert lower.infer_with(upper, x) is None
     finally:
         backend.set_kernels(previous)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_each_layer_trains_with_its_fused_kernel_where_selected(name, activation, kernels_setting):
+    """A layer hands its time loop to bptt/kernels/<cell>.py when the fused kernels are selected
+    and the kernel supports its options (SimpleRNN: tanh and relu; LSTM and GRU: Keras'
+    defaults), and to bptt/ops/<cell>.py otherwise."""
+    cls, options, _ = CELLS[name]
+    layer = cls(3, **options, activation=activation)
+    supported = activation == "tanh" or name == "SimpleRNN"
+    for setting in ("fused", "reference"):
+        kernels_setting(setting)
+        forward, backward = layer.sequence_functions(per_gate_masks=False)
+        fused = setting == "fused" and supported
+        expected = f"bptt.{'kernels' if fused else 'ops'}.{cls.cell}"
+        assert forward.__module__ == backward.__module__ == expected, (setting, forward.__module__)
