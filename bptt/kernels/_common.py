@@ -1,6 +1,6 @@
 """Shared pieces of the fused kernels: element-wise activations, the BLAS thread limit, the
-runner that hands batch rows to the compiled loops, and the helpers every cell uses outside
-its compiled time loop.
+runner that hands batch rows to the compiled loops (numba's team or helper threads), and the
+helpers every cell uses outside its compiled time loop.
 
 Letters: T time, B batch, H units, G gate blocks (1 SimpleRNN, 4 LSTM, 3 GRU).
 
@@ -19,11 +19,14 @@ BLAS threads. Numba's np.dot calls SciPy's BLAS (scipy.linalg.cython_blas), whic
 wheels is a second OpenBLAS (scipy.libs/libscipy_openblas) beside NumPy's (numpy.libs). Each
 owns a pool of one thread per core. The per-step GEMMs are small ((B, H) @ (H, G*H), e.g.
 32 x 64 x 256); `blas_threads(1)` pins SciPy's pool to one thread while a kernel runs and
-restores it after, so its spinning workers never compete with NumPy's pool (which keeps both
-cores for the big one-off GEMMs: x @ kernel in the layer, drecurrent_kernel after the loop here).
-See benchmarks/kernels_speed.py for the measurement behind the choice of one thread: on 2
-cores, inside a training step (NumPy's pool busy-waits after the layer's GEMMs), SciPy's pool at
-2 threads was no faster at B=32 and 1.4x slower at B=128 (best of 30; 7x at the median).
+restores it after, so its workers never wake to spin. The big one-off GEMMs (x @ kernel in the
+layer, drecurrent_kernel after the loop here) are split by rows over the cores, each part on
+SciPy's BLAS at one thread (bptt.kernels.gemm), wherever numba's team takes split work
+(team_threads), so NumPy's pool stays asleep too; without the team, below batch 64 they run on
+NumPy's two-thread pool. See benchmarks/kernels_speed.py for the measurement behind the choice
+of one SciPy thread: on 2 cores, inside a training step (NumPy's pool busy-waits after the
+layer's GEMMs), SciPy's pool at 2 threads was no faster at B=32 and 1.4x slower at B=128 (best
+of 30; 7x at the median).
 
 Loops are written with one output stream per inner loop: with several, LLVM cannot rule out
 aliasing between numba's array arguments and leaves the loop scalar (the LSTM backward's
