@@ -139,11 +139,18 @@ class Sequential:
 
     def _infer(self, x):
         """The forward pass when no backward follows (predict, evaluate): layers keep no cache.
-        Two stacked LSTMs may run as one pipelined call (LSTM.infer_with)."""
+        Two stacked LSTMs may run as one pipelined call (LSTM.infer_with), with the lookup of
+        an Embedding in front of them inside it."""
         self._caches_kept = False
         layers, index = self._layers, 0
         while index < len(layers):
-            layer = layers[index]
+            layer, output = layers[index], None
+            if isinstance(layer, Embedding) and index + 2 < len(layers):
+                together = getattr(layers[index + 1], "infer_with", None)
+                output = together(layers[index + 2], x, lookup=layer) if together else None
+                if output is not None:
+                    x, index = output, index + 3
+                    continue
             together = getattr(layer, "infer_with", None)
             output = together(layers[index + 1], x) if together and index + 1 < len(layers) else None
             if output is not None:

@@ -64,14 +64,17 @@ def inference_function(cell, **options):
 _INFERENCE = {}  # (cell, *options) -> the fused inference function or None
 
 
-def stack_function(cell, batch):
+def stack_function(cell, batch, lookup=False):
     """The fused inference of two stacked `cell` layers on `batch` sequences, pipelined over two
-    cores (bptt.kernels.lstm_stack.lstm_stack_inference), or None (not for this cell or batch,
-    no fast threads here, or reference kernels)."""
+    cores (bptt.kernels.lstm_stack.lstm_stack_inference; with lookup, the one that reads an
+    Embedding's ids and table, lstm_stack_lookup_inference), or None (not for this cell or
+    batch, no fast threads here, or reference kernels)."""
     if cell != "lstm" or backend.get_kernels() != "fused":
         return None
     module = _fused("lstm_stack")
-    return module.lstm_stack_inference if module.usable(batch) else None
+    if not module.usable(batch):
+        return None
+    return module.lstm_stack_lookup_inference if lookup else module.lstm_stack_inference
 
 
 def projection_function(batch):

@@ -63,11 +63,20 @@ CHUNK_STEPS = 16  # steps core 1 projects per GEMM (per sequence) before marking
 
 
 @njit(**JIT_OPTIONS)
-def _project_steps(x, kernel, xw, t0, t1):
-    """xw[k*T + t] = x[k, t] @ kernel for every row k and t in [t0, t1)."""
-    B, T, D = x.shape
+def _project_steps(ids, table, kernel, xw, t0, t1):
+    """xw[k*T + t] = table[ids[k, t]] @ kernel for every row k and t in [t0, t1): each
+    sequence's rows gathered into a buffer, then one product. (An Embedding's lookup; a plain
+    input x (B, T, D) comes as table = x (B*T, D) with ids k*T + t.)"""
+    B, T = ids.shape
+    if t1 <= t0:
+        return
+    rows = np.empty((t1 - t0, table.shape[1]), table.dtype)  # (t1 - t0, D)
     for k in range(B):
-        np.dot(x[k, t0:t1], kernel, xw[k * T + t0:k * T + t1])
+        for t in range(t0, t1):
+            source, row = table[ids[k, t]], rows[t - t0]
+            for d in range(row.shape[0]):
+                row[d] = source[d]
+        np.dot(rows, kernel, xw[k * T + t0:k * T + t1])
 
 
 @njit(**JIT_OPTIONS)
@@ -128,21 +137,21 @@ def _upper_steps(hs, kernel, bias, recurrent_kernel, ys, h_last, c_last, flags):
 
 
 @njit(**JIT_OPTIONS)
-def _one_after_the_other(x, lower, upper, xw, hs, ys, h_last, c_last, flags):
+def _one_after_the_other(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags):
     """Both layers on the calling thread: the same functions, every wait already satisfied."""
     kernel, bias, recurrent_kernel = lower
-    T = x.shape[1]
-    _project_steps(x, kernel, xw, 0, T)
+    T = ids.shape[1]
+    _project_steps(ids, table, kernel, xw, 0, T)
     _lower_steps(xw, bias, recurrent_kernel, hs, flags, T)
     kernel, bias, recurrent_kernel = upper
     _upper_steps(hs, kernel, bias, recurrent_kernel, ys, h_last, c_last, flags)
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def _pipeline(x, lower, upper, xw, hs, ys, h_last, c_last, flags, first, patience):
+def _pipeline(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags, first, patience):
     """Core 0 projects steps [0, first) and runs the lower layer; core 1 projects the rest and
     runs the upper one (module docstring)."""
-    T = x.shape[1]
+    T = ids.shape[1]
     for _ in prange(2):
         arrival = fetch_add(flags, ARRIVALS, 1)
         if arrival == 0:
@@ -150,16 +159,16 @@ def _pipeline(x, lower, upper, xw, hs, ys, h_last, c_last, flags, first, patienc
             while load_acquire(flags, ARRIVALS) < 2 and waited < patience:
                 waited += 1
             if compare_swap(flags, ARRIVALS, 1, ALONE):
-                _one_after_the_other(x, lower, upper, xw, hs, ys, h_last, c_last, flags)
+                _one_after_the_other(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags)
             else:
                 kernel, bias, recurrent_kernel = lower
-                _project_steps(x, kernel, xw, 0, first)
+                _project_steps(ids, table, kernel, xw, 0, first)
                 _lower_steps(xw, bias, recurrent_kernel, hs, flags, first)
         elif arrival == 1:
             kernel, bias, recurrent_kernel = lower
             for t0 in range(first, T, CHUNK_STEPS):
                 t1 = min(t0 + CHUNK_STEPS, T)
-                _project_steps(x, kernel, xw, t0, t1)
+                _project_steps(ids, table, kernel, xw, t0, t1)
                 store_release(flags, PROJECTED, t1)
             kernel, bias, recurrent_kernel = upper
             _upper_steps(hs, kernel, bias, recurrent_kernel, ys, h_last, c_last, flags)
@@ -177,8 +186,22 @@ def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIE
     and whether the two threads shared the work. together=False (or numba.set_num_threads(1)
     in this thread) runs both on the calling thread.
     """
-    B, T, _ = x.shape
-    dtype = x.dtype
+    B, T, D = x.shape
+    rows = np.arange(B * T, dtype=np.intp).reshape(B, T)  # (B, T) row k*T + t of x (B*T, D)
+    return lstm_stack_lookup_inference(rows, np.ascontiguousarray(x).reshape(B * T, D), lower,
+                                       upper, return_sequences, patience, together)
+
+
+def lstm_stack_lookup_inference(ids, table, lower, upper, return_sequences=False,
+                                patience=PATIENCE, together=True):
+    """lstm_stack_inference of x = table[ids]: an Embedding's lookup done inside the pipeline,
+    each core gathering the rows it projects (no (B, T, D) array in between).
+
+    ids (B, T) intp, valid rows of table (V, D) float (the caller checks them); the rest as
+    lstm_stack_inference.
+    """
+    B, T = ids.shape
+    dtype = table.dtype
     lower, upper = _layer_arrays(*lower, dtype), _layer_arrays(*upper, dtype)
     H1, H2 = lower[2].shape[0], upper[2].shape[0]
     xw = np.empty((B * T, 4 * H1), dtype)  # (B*T, 4H1) the lower layer's x @ kernel, row k*T + t
@@ -187,20 +210,21 @@ def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIE
     h_last = np.empty((B, H2), dtype)  # (B, H2)
     c_last = np.empty((B, H2), dtype)  # (B, H2)
     flags = np.zeros(STEPS + 8, np.int64)
+    ids = np.ascontiguousarray(ids, dtype=np.intp)
+    table = np.ascontiguousarray(table)
     with blas_threads(1):
         threads = numba.get_num_threads() if together else 1  # numba's team from this thread
         if threads >= 2:
             if threads > 2:
                 numba.set_num_threads(2)  # the region's team: two, however many cores there are
             try:
-                _pipeline(np.ascontiguousarray(x), lower, upper, xw, hs, ys, h_last, c_last,
-                          flags, T // FIRST_SHARE, patience)
+                _pipeline(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags,
+                          T // FIRST_SHARE, patience)
             finally:
                 if threads > 2:
                     numba.set_num_threads(threads)
         else:
-            _one_after_the_other(np.ascontiguousarray(x), lower, upper, xw, hs, ys, h_last,
-                                 c_last, flags)
+            _one_after_the_other(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags)
     shared = bool(flags[ARRIVALS] == 2)
     return (ys if return_sequences else None), (h_last, c_last), shared
 

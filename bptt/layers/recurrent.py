@@ -384,30 +384,41 @@ class LSTM(_Recurrent):
             units = self.units
             self.params["bias"][units:2 * units] = 1
 
-    def infer_with(self, upper, x):
+    def infer_with(self, upper, x, lookup=None):
         """upper.infer(self.infer(x)) in one call of the fused two-layer pipeline
         (bptt.kernels.lstm_stack: the two time loops on two cores, a step apart) where it
         applies: `upper` an LSTM fed by this one's whole sequence, both fused, from zero states,
-        forward in time, neither returning states, a batch of up to 16 sequences. None where it
-        does not: the caller then runs the layers one by one (and gets their errors)."""
+        forward in time, neither returning states, a batch of up to 16 sequences. With `lookup`,
+        an Embedding in front: x are its token ids, looked up inside the pipeline, i.e.
+        upper.infer(self.infer(lookup.infer(x))). None where it does not apply: the caller then
+        runs the layers one by one (and gets their errors)."""
         if not (isinstance(upper, LSTM) and self.built and upper.built and self.return_sequences
                 and not (self.go_backwards or upper.go_backwards or self.return_state
                          or upper.return_state)):
             return None
         x = np.asarray(x)
         kernel, upper_kernel = self.params["kernel"], upper.params["kernel"]
-        if (x.ndim != 3 or x.shape[-1] != kernel.shape[0] or upper_kernel.shape[0] != self.units
-                or upper_kernel.dtype != kernel.dtype):
+        if lookup is not None:
+            table = lookup.params.get("embeddings") if lookup.built else None
+            if (table is None or x.ndim != 2 or table.shape[1] != kernel.shape[0]
+                    or table.dtype != kernel.dtype):
+                return None
+        elif x.ndim != 3 or x.shape[-1] != kernel.shape[0]:
             return None
-        pipeline = kernels.stack_function(self.cell, x.shape[0])
+        if upper_kernel.shape[0] != self.units or upper_kernel.dtype != kernel.dtype:
+            return None
+        pipeline = kernels.stack_function(self.cell, x.shape[0], lookup=lookup is not None)
         if pipeline is None or self.inference_function() is None or upper.inference_function() is None:
             return None
+        weights = ((kernel, self.input_bias(), self.params["recurrent_kernel"]),
+                   (upper_kernel, upper.input_bias(), upper.params["recurrent_kernel"]))
+        if lookup is not None:
+            inputs = (lookup.check_ids(x), table)  # the Embedding's own check and error
+            lookup.cache = None
+        else:
+            inputs = (x.astype(kernel.dtype, copy=False),)
         self.cache = upper.cache = None
-        ys, (h_last, _), _ = pipeline(
-            x.astype(kernel.dtype, copy=False),
-            (kernel, self.input_bias(), self.params["recurrent_kernel"]),
-            (upper_kernel, upper.input_bias(), upper.params["recurrent_kernel"]),
-            return_sequences=upper.return_sequences)
+        ys, (h_last, _), _ = pipeline(*inputs, *weights, return_sequences=upper.return_sequences)
         return ys if upper.return_sequences else h_last
 
     def run_forward(self, xw, states, recurrent_mask):

@@ -368,3 +368,40 @@ def test_each_layer_trains_with_its_fused_kernel_where_selected(name, activation
         fused = setting == "fused" and supported
         expected = f"bptt.{'kernels' if fused else 'ops'}.{cls.cell}"
         assert forward.__module__ == backward.__module__ == expected, (setting, forward.__module__)
+
+
+@pytest.mark.parametrize("B, T", [(1, 1), (3, 7), (2, 50)])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_stacked_lstms_look_up_an_embeddings_ids_inside_the_pipeline(B, T, return_sequences,
+                                                                     floatx, rng):
+    """LSTM.infer_with(upper, ids, lookup=embedding) gives the three layers' infer calls one
+    after the other, leaves no cache, and rejects bad ids with the Embedding's own error."""
+    embedding = layers.Embedding(11, 6, dtype=floatx.name)
+    lower = layers.LSTM(5, return_sequences=True, dtype=floatx.name)
+    upper = layers.LSTM(3, return_sequences=return_sequences, dtype=floatx.name)
+    embedding.build((None, T))
+    lower.build((None, T, 6))
+    upper.build((None, T, 5))
+    random_weights(lower, rng)
+    random_weights(upper, rng)
+    ids = rng.integers(0, 11, size=(B, T))
+    expected = upper.infer(lower.infer(embedding.infer(ids)))
+    embedding.forward(ids)  # a cache that inference must drop
+    actual = lower.infer_with(upper, ids, lookup=embedding)
+    if actual is None:
+        pytest.skip("no fused pipeline here (reference kernels or a single numba thread)")
+    assert embedding.cache is None and lower.cache is None and upper.cache is None
+    assert actual.dtype == expected.dtype and actual.shape == expected.shape
+    _close(actual, expected, floatx, "output")
+    ids[0, 0] = 11
+    with pytest.raises(ValueError, match=r"token id 11.*\[0, 11\)"):
+        lower.infer_with(upper, ids, lookup=embedding)
+
+
+def test_a_lookup_that_does_not_fit_the_pipeline_runs_one_by_one(rng):
+    embedding = layers.Embedding(11, 6)
+    lower, upper = layers.LSTM(5, return_sequences=True), layers.LSTM(3)
+    embedding.build((None, 4))
+    lower.build((None, 4, 7))  # expects 7 features, the table gives 6
+    upper.build((None, 4, 5))
+    assert lower.infer_with(upper, rng.integers(0, 11, size=(1, 4)), lookup=embedding) is None
