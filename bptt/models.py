@@ -12,7 +12,7 @@ import numpy as np
 
 from bptt import backend, callbacks as callbacks_module, data_adapter, losses, metrics
 from bptt import optimizers
-from bptt.layers import Embedding, InputLayer, Layer, deserialize, serialize
+from bptt.layers import LSTM, Embedding, InputLayer, Layer, deserialize, serialize
 from bptt.layers.base import unique_name
 from bptt.progbar import Progbar
 from bptt.summary import summary_text
@@ -144,10 +144,10 @@ class Sequential:
         self._caches_kept = False
         layers, index = self._layers, 0
         while index < len(layers):
-            layer, output = layers[index], None
-            if isinstance(layer, Embedding) and index + 2 < len(layers):
-                together = getattr(layers[index + 1], "infer_with", None)
-                output = together(layers[index + 2], x, lookup=layer) if together else None
+            layer = layers[index]
+            if (isinstance(layer, Embedding) and index + 2 < len(layers)
+                    and isinstance(layers[index + 1], LSTM)):
+                output = layers[index + 1].infer_with(layers[index + 2], x, lookup=layer)
                 if output is not None:
                     x, index = output, index + 3
                     continue
