@@ -313,7 +313,8 @@ def _after_fork_in_child():
         _LAUNCHED["forked"] = True
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+if hasattr(os, "register_at_fork"):  # (no fork, and no such hook, on Windows)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def split_gemms(batch):
