@@ -77,23 +77,18 @@ def stack_function(cell, batch, lookup=False):
     return module.lstm_stack_lookup_inference if lookup else module.lstm_stack_inference
 
 
-def projection_function(batch):
-    """projection(x, kernel, bias) -> x @ kernel + bias (bias may be None) for a recurrent layer
-    on `batch` rows: bptt.kernels.gemm's split pass (the bias added while each thread's rows are
-    in cache) where gemm_functions splits the GEMMs, else NumPy's product and an add."""
+def projection_functions(batch):
+    """(projection(x, kernel, bias) -> x @ kernel + bias, projection_backward(x, dxw, kernel,
+    dx_mask) -> (x^T dxw, (dxw @ kernel^T) * dx_mask, dxw summed over rows)) for a recurrent
+    layer on `batch` rows, where x's row r = t * B + b was masked by dx_mask[b] (None: no mask):
+    bptt.kernels.gemm's split passes (the bias added, dx masked and the bias gradient summed
+    while each thread's rows are in cache) where gemm_functions splits the GEMMs, else NumPy's
+    products."""
     gemm = _fused("gemm")
     matmul, _ = gemm_functions(batch)  # (and sets _common.numpy_blas_busy for this layer)
-    return gemm.projection if matmul is gemm.matmul else gemm.numpy_projection
-
-
-def projection_backward_function(batch):
-    """projection_backward(x, dxw, kernel, dx_mask) -> (x^T dxw, (dxw @ kernel^T) * dx_mask, dxw
-    summed over rows) for a recurrent layer on `batch` rows, where x's row r = t * B + b was
-    masked by dx_mask[b] (None: no mask): bptt.kernels.gemm's one split pass where
-    gemm_functions splits the GEMMs, else NumPy's three products."""
-    gemm = _fused("gemm")
-    matmul, _ = gemm_functions(batch)  # (and sets _common.numpy_blas_busy for this layer)
-    return gemm.projection_backward if matmul is gemm.matmul else gemm.numpy_projection_backward
+    if matmul is gemm.matmul:
+        return gemm.projection, gemm.projection_backward
+    return gemm.numpy_projection, gemm.numpy_projection_backward
 
 
 def numpy_blas_ran():
@@ -103,7 +98,7 @@ def numpy_blas_ran():
 
 
 def dense_functions():
-    """(projection, projection_backward) as projection_function gives them, for a Dense layer:
+    """(projection, projection_backward) as projection_functions gives them, for a Dense layer:
     bptt.kernels.gemm's split passes where numba's team takes the parts (so NumPy's BLAS pool,
     whose workers spin on the second core for a while after each product, never runs beside
     that team: a TimeDistributed(Dense(100)) over an LSTM(128) at batch 32 took 26 ms a step with

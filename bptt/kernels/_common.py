@@ -405,14 +405,6 @@ def numpy_matmul_tn(a, b):
     return a.T @ b
 
 
-def matmul_tn_function(batch):
-    """a.T @ b for the reductions over all T * batch rows after a time loop: bptt.kernels.gemm's
-    split product where split_gemms(batch) (as the layer's own GEMMs), else NumPy's."""
-    from bptt.kernels import gemm  # (gemm imports this module)
-
-    return gemm.matmul_tn if split_gemms(batch) else numpy_matmul_tn
-
-
 def recurrent_kernel_grad(h0, hs, da, masks):
     """drecurrent_kernel = sum_t (h_{t-1} * m)^T @ da_t (H, G*H), as one GEMM over all T*B rows.
 
@@ -425,7 +417,9 @@ def recurrent_kernel_grad(h0, hs, da, masks):
     """
     T, B, H = hs.shape
     da2 = da.reshape(T * B, -1)  # (T*B, G*H); a view, also for a column block of a (T, B, 3H) array
-    matmul_tn = matmul_tn_function(B)
+    from bptt import kernels  # (kernels imports this module)
+
+    _, matmul_tn = kernels.gemm_functions(B)  # as the layer's own GEMMs
     if masks.shape[0] == 0:
         drecurrent_kernel = matmul_tn(hs[:-1].reshape((T - 1) * B, H), da2[B:])
         if h0.any():

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from bptt.kernels import _common
+from bptt import kernels
 from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, run_rows,
     sigmoid, tanh,
@@ -348,6 +348,6 @@ def gru_backward(dhs, dh_last, cache):
     drecurrent_kernel[:, :2 * H] = recurrent_kernel_grad(cache.h0, cache.hs, dxw[:, :, :2 * H],
                                                          masks[:2] if len(masks) == 3 else masks)
     rhs = cache.recurrent_hs.reshape(T * B, H)  # (T*B, H) r * h_prev * m_h, the input of U_h
-    matmul_tn = _common.matmul_tn_function(B)  # off NumPy's pool beside numba's team
+    _, matmul_tn = kernels.gemm_functions(B)  # off NumPy's pool beside numba's team
     drecurrent_kernel[:, 2 * H:] = matmul_tn(rhs, dxw[:, :, 2 * H:].reshape(T * B, H))
     return dxw, drecurrent_kernel, None, dh

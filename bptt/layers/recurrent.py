@@ -246,7 +246,7 @@ class _Recurrent(Layer):
         bias = self.input_bias()
         steps, batch, features = x_in.shape
         if input_mask is None or len(input_mask) == 1:
-            projection = kernels.projection_function(batch)
+            projection, _ = kernels.projection_functions(batch)
             xw = projection(x_in.reshape(steps * batch, features), kernel, bias)  # (T*B, G*H)
             return xw.reshape(steps, batch, -1)
         units = self.units
@@ -265,7 +265,7 @@ class _Recurrent(Layer):
         features = x_in.shape[-1]
         dxw2 = dxw.reshape(steps * batch, width)  # (T*B, G*H)
         if input_mask is None or len(input_mask) == 1:
-            projection_backward = kernels.projection_backward_function(batch)
+            _, projection_backward = kernels.projection_functions(batch)
             dkernel, dx2, dbias = projection_backward(
                 x_in.reshape(steps * batch, features), dxw2, kernel,
                 None if input_mask is None else input_mask[0])

@@ -40,11 +40,11 @@ def test_gemm_functions_split_where_numbas_team_or_the_time_loops_take_two_parts
         monkeypatch.setattr(_common, "team_threads", lambda: False)
         assert kernels.gemm_functions(big) == (gemm.matmul, gemm.matmul_tn)
         assert kernels.gemm_functions(big - 1)[0] is np.matmul
-        assert kernels.projection_function(big - 1) is gemm.numpy_projection
+        assert kernels.projection_functions(big - 1) == (gemm.numpy_projection,
+                                                         gemm.numpy_projection_backward)
         monkeypatch.setattr(_common, "team_threads", lambda: True)
         assert kernels.gemm_functions(1) == (gemm.matmul, gemm.matmul_tn)
-        assert kernels.projection_function(1) is gemm.projection
-        assert kernels.projection_backward_function(1) is gemm.projection_backward
+        assert kernels.projection_functions(1) == (gemm.projection, gemm.projection_backward)
         backend.set_kernels("reference")
         assert kernels.gemm_functions(big)[0] is np.matmul
     finally:
@@ -90,7 +90,7 @@ def test_projection_adds_the_bias_to_each_row(rng, monkeypatch, handoff, dtype, 
 def test_projection_backward_masks_dx_by_row_modulo_the_batch(rng, monkeypatch, handoff, dtype, threads,
                                                                split):
     """Rows t * B + b of a recurrent layer's (T * B, K) input were masked by mask[b]; split: the
-    gemm pass, else the NumPy products kernels.projection_backward_function gives small batches."""
+    gemm pass, else the NumPy products kernels.projection_functions gives small batches."""
     monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
     monkeypatch.setattr(gemm, "MIN_ROWS", 2)
     monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)  # the compiled passes, even for tiny shapes
