@@ -10,13 +10,18 @@ from tests.helpers import assert_close
 SHAPES = [(1, 1, 1), (7, 3, 5), (600, 13, 9), (1601, 64, 256)]  # (N, K, M)
 
 
+@pytest.fixture(params=[1, 2, 3])
+def threads(request, monkeypatch):
+    """The compiled passes split over 1 to 3 threads from 2 rows each, even for tiny shapes."""
+    monkeypatch.setattr(_common, "KERNEL_THREADS", request.param)
+    monkeypatch.setattr(gemm, "MIN_ROWS", 2)
+    monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("N, K, M", SHAPES)
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_split_products_equal_numpy(rng, monkeypatch, handoff, dtype, N, K, M, threads):
-    monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
-    monkeypatch.setattr(gemm, "MIN_ROWS", 2)
-    monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)  # the compiled passes, even for tiny shapes
+def test_split_products_equal_numpy(rng, threads, handoff, dtype, N, K, M):
     a = rng.normal(size=(N, K)).astype(dtype)
     b = rng.normal(size=(K, M)).astype(dtype)
     c = rng.normal(size=(N, M)).astype(dtype)
@@ -53,12 +58,7 @@ def test_gemm_functions_split_where_numbas_team_or_the_time_loops_take_two_parts
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("N, K, M", SHAPES)
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_projection_backward_equals_its_three_numpy_products(rng, monkeypatch, handoff, dtype, N, K, M,
-                                                             threads):
-    monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
-    monkeypatch.setattr(gemm, "MIN_ROWS", 2)
-    monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)  # the compiled passes, even for tiny shapes
+def test_projection_backward_equals_its_three_numpy_products(rng, threads, handoff, dtype, N, K, M):
     x = rng.normal(size=(N, K)).astype(dtype)
     dxw = rng.normal(size=(N, M)).astype(dtype)
     kernel = rng.normal(size=(K, M)).astype(dtype)
@@ -71,11 +71,7 @@ def test_projection_backward_equals_its_three_numpy_products(rng, monkeypatch, h
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("N, K, M", SHAPES)
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_projection_adds_the_bias_to_each_row(rng, monkeypatch, handoff, dtype, N, K, M, threads):
-    monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
-    monkeypatch.setattr(gemm, "MIN_ROWS", 2)
-    monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)  # the compiled passes, even for tiny shapes
+def test_projection_adds_the_bias_to_each_row(rng, threads, handoff, dtype, N, K, M):
     x = rng.normal(size=(N, K)).astype(dtype)
     kernel = rng.normal(size=(K, M)).astype(dtype)
     bias = rng.normal(size=M).astype(dtype)
@@ -85,15 +81,10 @@ def test_projection_adds_the_bias_to_each_row(rng, monkeypatch, handoff, dtype, 
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("split", [True, False])
-def test_projection_backward_masks_dx_by_row_modulo_the_batch(rng, monkeypatch, handoff, dtype, threads,
-                                                               split):
+def test_projection_backward_masks_dx_by_row_modulo_the_batch(rng, threads, handoff, dtype, split):
     """Rows t * B + b of a recurrent layer's (T * B, K) input were masked by mask[b]; split: the
     gemm pass, else the NumPy products kernels.projection_functions gives small batches."""
-    monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
-    monkeypatch.setattr(gemm, "MIN_ROWS", 2)
-    monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)  # the compiled passes, even for tiny shapes
     T, B, K, M = 5, 7, 6, 8
     mask = (rng.random((B, K)) > 0.3).astype(dtype) / dtype(0.7)
     x = rng.normal(size=(T, B, K)).astype(dtype) * mask  # (T, B, K), masked as the layer does
