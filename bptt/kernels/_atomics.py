@@ -1,5 +1,5 @@
 """Atomic operations on the elements of an int64 array, for compiled loops that run on two
-threads at once and hand each other work step by step (bptt.kernels.lstm_pair).
+threads at once and hand each other work step by step (bptt.kernels.lstm_stack).
 
 Numba has no atomics on the CPU, so these are LLVM instructions emitted directly:
 
