@@ -42,7 +42,28 @@ scheduler (other thread pools that spin, such as NumPy's BLAS right after a larg
 it most: the kernels keep SciPy's BLAS at one thread for that reason). With PyTorch's own OpenMP
 threads in the same process the tutorial's layers took 107 us instead of 83, still paired; after
 a pause, numba's threads may sleep past the patience, and that call runs alone.
+
+When not to ask for the second core (`together=None`, what the layers pass): the region's end
+waits for both threads, so a call whose second thread comes late costs what its lateness costs.
+On a virtual machine that can be milliseconds: a thread asleep for more than a few ms (numba's
+OpenMP threads spin ~3 ms after a region, then sleep) took 2-7 ms to wake here, and while
+another program holds a core, the second thread is descheduled for 4-8 ms at a time, in bursts
+(here: after a call that went alone, the next went alone 9 times in 10). So a call runs both
+layers on the calling thread (~130 us for the tutorial's layers, against ~80 us paired):
+- when the previous call ended more than WARM_SECONDS ago (its threads may be asleep);
+- for a while after a call whose first thread waited over SLOW_SPINS for the second (counted in
+  flags[WAITED]): BACKOFF_SECONDS, doubled for each such call in a row up to
+  MAX_BACKOFF_SECONDS, back to BACKOFF_SECONDS when a call pairs. The first call after a backoff
+  waits up to PROBE_PATIENCE for the second thread, asleep by then: without that, on a quiet
+  machine the probe failed for want of a wake, the backoff grew to its maximum, and the
+  pipeline stayed off.
+Calls in a row pair from the second on. predict_on_batch on one review, here: back to back on a
+quiet machine 128 us on average (132 always asking); with a busy loop on the other core 242 us
+(493 always asking, 183 never); one call every 50 ms 0.9 ms (5.6-6.2 ms always asking: the
+wake).
 """
+import time
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -62,10 +83,26 @@ PATIENCE = 100_000  # spins (~0.1 ms) the first thread waits for the second befo
 ARRIVALS = 0  # threads arrived; ALONE once the first gave up waiting for the second
 PROJECTED = 8  # lower-layer steps whose projection is done (core 1's, from T / FIRST_SHARE)
 STEPS = 16  # lower-layer steps done
+DONE = 24  # 1 once the upper layer is done
+WAITED = 32  # spins the first thread waited for the second after the patience (not atomic: only
+# the first writes it, and it is read after the region)
 ALONE = 1 << 40
 FIRST_SHARE = 4  # core 0 projects the first T // FIRST_SHARE steps itself before its loop (the
 # tutorial's layers: with 4, 8, ..., 25 of their 50 steps the pair took 59-63 us)
 CHUNK_STEPS = 16  # steps core 1 projects per GEMM (per sequence) before marking them done
+WARM_SECONDS = 1e-3  # a call pairs only if the previous one ended this recently: numba's threads
+# are then still spinning (here, an empty region started in 5-8 us up to 3 ms after the last
+# one, and in 2-7 ms after 10 ms)
+BACKOFF_SECONDS = 0.01  # after a call whose second thread came late, the calls this soon after
+# run alone; doubled after each such call in a row, up to MAX_BACKOFF_SECONDS (module docstring)
+MAX_BACKOFF_SECONDS = 1.0
+SLOW_SPINS = 1_000_000  # a call starts a backoff when its first thread waited this long (~1 ms)
+# for the second (flags[WAITED]): the waits it guards against are the scheduler's, milliseconds
+# long; a thread a little late (a call of ~0.2 ms instead of ~0.08) is not worth ~60 calls alone
+PROBE_PATIENCE = 10_000_000  # spins (~10 ms) the first call after a backoff waits for the second
+# thread, asleep by then: long enough for it to wake on a VM, so a quiet machine pairs again
+_recent = {"ended": float("-inf"), "alone_until": float("-inf"), "backoff": BACKOFF_SECONDS,
+           "probe": False}
 
 
 @njit(**JIT_OPTIONS)
@@ -88,15 +125,18 @@ def _project_steps(ids, table, kernel, xw, t0, t1):
 @njit(**JIT_OPTIONS)
 def _lower_steps(xw, bias, recurrent_kernel, hs, flags, projected):
     """The lower layer through all T steps from zero states: hs[t] (B, H) = its h_t, and after
-    each step the mark STEPS = t + 1. Steps from `projected` on wait for the mark PROJECTED."""
+    each step the mark STEPS = t + 1. Steps from `projected` on wait for the mark PROJECTED.
+    -> the spins it waited."""
     T, B, H = hs.shape
     a = np.empty((B, 4 * H), xw.dtype)  # (B, 4H) h_{t-1} @ U
     gate = np.empty((B, 4 * H), xw.dtype)  # (B, 4H)
     h = np.zeros((B, H), xw.dtype)  # (B, H)
     c = np.zeros((B, H), xw.dtype)  # (B, H)
+    waited = 0
     for t in range(T):
         while t >= projected:
             projected = load_acquire(flags, PROJECTED)
+            waited += 1
         np.dot(h, recurrent_kernel, a)
         for k in range(B):
             inference_cell(xw[k * T + t], bias, a[k], gate[k], c[k], h[k])
@@ -105,6 +145,7 @@ def _lower_steps(xw, bias, recurrent_kernel, hs, flags, projected):
             for j in range(H):
                 hs_t[k, j] = h[k, j]
         store_release(flags, STEPS, t + 1)
+    return waited
 
 
 @njit(**JIT_OPTIONS)
@@ -156,7 +197,9 @@ def _one_after_the_other(ids, table, lower, upper, xw, hs, ys, h_last, c_last, f
 @njit(parallel=True, **JIT_OPTIONS)
 def _pipeline(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags, first, patience):
     """Core 0 projects steps [0, first) and runs the lower layer; core 1 projects the rest and
-    runs the upper one (module docstring)."""
+    runs the upper one (module docstring). The first thread to come then waits for the other to
+    be done (or, alone, to come and go) and writes the spins it waited for it in flags[WAITED];
+    the region's end then finds both done."""
     T = ids.shape[1]
     for _ in prange(2):
         arrival = fetch_add(flags, ARRIVALS, 1)
@@ -164,12 +207,18 @@ def _pipeline(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags, first
             waited = 0
             while load_acquire(flags, ARRIVALS) < 2 and waited < patience:
                 waited += 1
+            waited = 0
             if compare_swap(flags, ARRIVALS, 1, ALONE):
                 _one_after_the_other(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags)
+                while load_acquire(flags, ARRIVALS) != ALONE + 1:  # the late one
+                    waited += 1
             else:
                 kernel, bias, recurrent_kernel = lower
                 _project_steps(ids, table, kernel, xw, 0, first)
-                _lower_steps(xw, bias, recurrent_kernel, hs, flags, first)
+                waited = _lower_steps(xw, bias, recurrent_kernel, hs, flags, first)
+                while load_acquire(flags, DONE) == 0:
+                    waited += 1
+            flags[WAITED] = waited
         elif arrival == 1:
             kernel, bias, recurrent_kernel = lower
             for t0 in range(first, T, CHUNK_STEPS):
@@ -178,11 +227,12 @@ def _pipeline(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags, first
                 store_release(flags, PROJECTED, t1)
             kernel, bias, recurrent_kernel = upper
             _upper_steps(hs, kernel, bias, recurrent_kernel, ys, h_last, c_last, flags)
+            store_release(flags, DONE, 1)
         # a later arrival finds ALONE + 1 and has nothing to do
 
 
 def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIENCE,
-                         together=True):
+                         together=None):
     """Two LSTM layers' inference, the lower's whole sequence feeding the upper, from zero
     initial states and forward in time.
 
@@ -190,7 +240,8 @@ def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIE
     (H1, 4H1)); upper likewise with D = H1; all of x's dtype.
     -> (ys (B, T, H2) if return_sequences else None, (h_last, c_last) (B, H2) of the upper),
     and whether the two threads shared the work. together=False (or numba.set_num_threads(1)
-    in this thread) runs both on the calling thread.
+    in this thread) runs both on the calling thread; True asks for the second thread every time;
+    None (the default) asks unless the recent calls say it would come late (`pair_now`).
     """
     B, T, D = x.shape
     rows = np.arange(B * T, dtype=np.intp).reshape(B, T)  # (B, T) row k*T + t of x (B*T, D)
@@ -199,7 +250,7 @@ def lstm_stack_inference(x, lower, upper, return_sequences=False, patience=PATIE
 
 
 def lstm_stack_lookup_inference(ids, table, lower, upper, return_sequences=False,
-                                patience=PATIENCE, together=True):
+                                patience=PATIENCE, together=None):
     """lstm_stack_inference of x = table[ids]: an Embedding's lookup done inside the pipeline,
     each core gathering the rows it projects (no (B, T, D) array in between).
 
@@ -215,9 +266,13 @@ def lstm_stack_lookup_inference(ids, table, lower, upper, return_sequences=False
     ys = np.empty((B, T, H2) if return_sequences else (0, T, H2), dtype)  # (B, T, H2)
     h_last = np.empty((B, H2), dtype)  # (B, H2)
     c_last = np.empty((B, H2), dtype)  # (B, H2)
-    flags = np.zeros(STEPS + 8, np.int64)
+    flags = np.zeros(WAITED + 8, np.int64)
     ids = np.ascontiguousarray(ids, dtype=np.intp)
     table = np.ascontiguousarray(table)
+    if together is None:
+        together = pair_now(time.perf_counter())
+        if together and _recent["probe"]:
+            patience = max(patience, PROBE_PATIENCE)
     with blas_threads(1):
         threads = numba.get_num_threads() if together else 1  # numba's team from this thread
         if threads >= 2:
@@ -232,7 +287,21 @@ def lstm_stack_lookup_inference(ids, table, lower, upper, return_sequences=False
         else:
             _one_after_the_other(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags)
     shared = bool(flags[ARRIVALS] == 2)
+    _recent["ended"] = ended = time.perf_counter()
+    if threads >= 2:
+        if flags[WAITED] > SLOW_SPINS:
+            _recent.update(alone_until=ended + _recent["backoff"], probe=True,
+                           backoff=min(2 * _recent["backoff"], MAX_BACKOFF_SECONDS))
+        elif shared:
+            _recent.update(backoff=BACKOFF_SECONDS, probe=False)
     return (ys if return_sequences else None), (h_last, c_last), shared
+
+
+def pair_now(now):
+    """Whether a call starting at perf_counter() time `now` should ask for the second thread:
+    the previous call ended less than WARM_SECONDS ago, and the backoff after a call whose
+    second thread came late has passed (module docstring)."""
+    return now - _recent["ended"] < WARM_SECONDS and now >= _recent["alone_until"]
 
 
 def _layer_arrays(kernel, bias, recurrent_kernel, dtype):

@@ -2,6 +2,8 @@
 reference: each layer projected in one GEMM and run through bptt.ops.lstm.lstm_forward from zero
 states, the lower one's whole sequence feeding the upper. Both ways it can run: the two threads
 together, and one thread alone (what happens when the second does not come)."""
+import time
+
 import numba
 import numpy as np
 import pytest
@@ -53,22 +55,25 @@ def test_stack_matches_two_reference_layers(rng, dtype, T, B, D, H1, H2, return_
         assert not shared
 
 
-def test_the_two_threads_share_the_work_where_numba_has_fast_threads(rng):
+def test_the_two_threads_share_the_work_where_numba_has_fast_threads(rng, monkeypatch):
     """With OpenMP or TBB under numba the second thread comes, so the pipelined path (not only
     the one-thread fallback) is what the test above checked. The patience here is long (~10 ms):
     in a process where another OpenMP runtime also has threads (PyTorch's, in this test suite),
     numba's may be asleep and take longer to wake than the default patience allows."""
     lower, upper = make_layers(rng, 5, 6, 3, np.float64, bias=True)
     x = rng.normal(size=(1, 9, 5))
+    monkeypatch.setitem(lstm_stack._recent, "backoff", 1.0)
     shared = False
     for _ in range(50):  # until one call pairs: on a busy machine a call may go alone
-        shared = lstm_stack.lstm_stack_inference(x, lower, upper, patience=10_000_000)[2]
+        shared = lstm_stack.lstm_stack_inference(x, lower, upper, patience=10_000_000,
+                                                 together=True)[2]
         if shared:
             break
     if numba.threading_layer() not in ("omp", "tbb") or numba.get_num_threads() < 2:
         pytest.skip(f"numba runs on {numba.threading_layer()} with {numba.get_num_threads()} "
                     "threads here: only the one-thread path runs")
     assert shared
+    assert lstm_stack._recent["backoff"] == lstm_stack.BACKOFF_SECONDS  # a call paired: reset
 
 
 def test_no_patience_still_gives_the_same_outputs(rng):
@@ -80,6 +85,71 @@ def test_no_patience_still_gives_the_same_outputs(rng):
         ys, (h, c), _ = lstm_stack.lstm_stack_inference(x, lower, upper, True, patience=0)
         assert_close(ys, expected[0], "ys")
         assert_close(h, expected[1][0], "h_last")
+
+
+def test_a_call_asks_for_the_second_thread_only_right_after_another(monkeypatch):
+    """pair_now: within WARM_SECONDS of the previous call's end, and not while backing off."""
+    now = 1000.0
+    monkeypatch.setitem(lstm_stack._recent, "alone_until", float("-inf"))
+    monkeypatch.setitem(lstm_stack._recent, "ended", now - lstm_stack.WARM_SECONDS / 2)
+    assert lstm_stack.pair_now(now)
+    monkeypatch.setitem(lstm_stack._recent, "ended", now - 2 * lstm_stack.WARM_SECONDS)
+    assert not lstm_stack.pair_now(now)
+    monkeypatch.setitem(lstm_stack._recent, "ended", now - lstm_stack.WARM_SECONDS / 2)
+    monkeypatch.setitem(lstm_stack._recent, "alone_until", now + 0.01)
+    assert not lstm_stack.pair_now(now)
+
+
+def test_after_a_pause_a_call_runs_alone_with_the_same_outputs(rng, monkeypatch):
+    lower, upper = make_layers(rng, 4, 5, 3, np.float32, bias=True)
+    x = rng.normal(size=(1, 6, 4)).astype(np.float32)
+    expected = lstm_stack.lstm_stack_inference(x, lower, upper, True, together=False)
+    monkeypatch.setitem(lstm_stack._recent, "ended", float("-inf"))  # a pause
+    ys, (h, c), shared = lstm_stack.lstm_stack_inference(x, lower, upper, True)
+    assert not shared
+    assert_close(ys, expected[0], "ys")
+    assert_close(h, expected[1][0], "h_last")
+    assert lstm_stack._recent["ended"] > float("-inf")  # the next call in a row may pair
+
+
+def test_a_call_that_waited_long_for_the_second_thread_holds_off_the_next(rng, monkeypatch):
+    """Backoff: after a call whose first thread waited over SLOW_SPINS for the second, calls
+    run alone for BACKOFF_SECONDS, twice that after the next such call; the first call after it
+    waits PROBE_PATIENCE for the second thread, and one that pairs resets the backoff."""
+    if not lstm_stack.usable(1):
+        pytest.skip("no fast numba threads here: every call runs alone")
+    for key, value in [("alone_until", float("-inf")), ("backoff", lstm_stack.BACKOFF_SECONDS),
+                       ("probe", False)]:
+        monkeypatch.setitem(lstm_stack._recent, key, value)
+    lower, upper = make_layers(rng, 4, 5, 3, np.float64, bias=True)
+    x = rng.normal(size=(1, 6, 4))
+    monkeypatch.setattr(lstm_stack, "SLOW_SPINS", -1)  # any call waited "long"
+    lstm_stack.lstm_stack_inference(x, lower, upper, together=True)
+    ended = lstm_stack._recent["ended"]
+    assert lstm_stack._recent["alone_until"] == ended + lstm_stack.BACKOFF_SECONDS
+    assert lstm_stack._recent["backoff"] == 2 * lstm_stack.BACKOFF_SECONDS
+    assert not lstm_stack.pair_now(ended + lstm_stack.WARM_SECONDS / 2)
+
+    patience = []
+    pipeline = lstm_stack._pipeline
+
+    def spy(*args):
+        patience.append(args[-1])
+        return pipeline(*args)
+
+    monkeypatch.setattr(lstm_stack, "_pipeline", spy)
+    monkeypatch.setattr(lstm_stack, "SLOW_SPINS", 10 ** 15)  # no call waited "long"
+    monkeypatch.setitem(lstm_stack._recent, "alone_until", float("-inf"))  # the backoff is over
+    shared = False
+    for _ in range(50):  # until one pairs: on a busy machine a call may go alone
+        lstm_stack._recent["ended"] = time.perf_counter()  # the calls follow one another
+        shared = lstm_stack.lstm_stack_inference(x, lower, upper)[2]
+        if shared:
+            break
+    assert patience[0] == lstm_stack.PROBE_PATIENCE
+    assert shared
+    assert lstm_stack._recent["backoff"] == lstm_stack.BACKOFF_SECONDS
+    assert not lstm_stack._recent["probe"]
 
 
 def test_used_only_for_a_few_sequences(monkeypatch):
