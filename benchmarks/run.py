@@ -14,6 +14,8 @@ Measured (each repetition: untimed warm-up calls, then N calls timed together; t
 interleaved repetition by repetition, their order rotated; reported as median (min-max)):
     training step, batch 32 and 128   ms/step over N consecutive batches of x_train
     one review, batch 1               ms/call, N reviews of x_test one at a time
+    one review every 20 ms            median ms of N such calls, each after a 20 ms sleep (a
+                                      service answering requests: threads that went idle)
     predict 5,000 reviews             ms for x_test[:5000] at batch_size=1000
     peak RSS                          VmHWM of a fresh process that imports, builds and trains
                                       200 steps at batch 32
@@ -52,6 +54,7 @@ SETTINGS = {
         "train_b32": {"batch": 32, "steps": 30, "warmup": 3, "reps": 7},
         "train_b128": {"batch": 128, "steps": 12, "warmup": 2, "reps": 7},
         "latency_b1": {"calls": 500, "warmup": 20, "reps": 7},
+        "latency_spaced": {"calls": 40, "warmup": 5, "pause_s": 0.02, "reps": 5},
         "predict_5k": {"count": 5000, "batch_size": 1000, "warmup": 1, "reps": 5},
         "peak_rss": {"steps": 200, "batch": 32},
         "first_run": {"batch": 32, "reps": 2},
@@ -63,6 +66,7 @@ SETTINGS = {
         "train_b32": {"batch": 32, "steps": 5, "warmup": 2, "reps": 2},
         "train_b128": {"batch": 128, "steps": 3, "warmup": 2, "reps": 2},
         "latency_b1": {"calls": 100, "warmup": 10, "reps": 2},
+        "latency_spaced": {"calls": 10, "warmup": 2, "pause_s": 0.02, "reps": 1},
         "predict_5k": {"count": 5000, "batch_size": 1000, "warmup": 1, "reps": 1},
         "peak_rss": {"steps": 20, "batch": 32},
         "first_run": {"batch": 32, "reps": 1},
@@ -173,7 +177,8 @@ def interleaved(pool, cmd, reps, args, errors, referee, variants=None):
 # faster of the two is the baseline: on this model at batch 1 one thread is faster (its threads'
 # hand-offs cost more than they share), and the comparison is with PyTorch at its best.
 TORCH_ONE_THREAD = "torch (1 thread)"
-VARIANTS = {"latency_b1": {TORCH_ONE_THREAD: ("torch", {"threads": 1})}}
+VARIANTS = {key: {TORCH_ONE_THREAD: ("torch", {"threads": 1})}
+            for key in ("latency_b1", "latency_spaced")}
 
 
 def first_run(interpreters, data, tmp, env_of, settings, errors, referee):
@@ -279,7 +284,8 @@ def same_function(report, tolerance=1e-4):
 def timed_sections(pool, settings, report, referee):
     """The four timed rows, every framework interleaved rep by rep."""
     for key, cmd in (("train_b32", "train"), ("train_b128", "train"),
-                     ("latency_b1", "latency"), ("predict_5k", "predict")):
+                     ("latency_b1", "latency"), ("latency_spaced", "latency"),
+                     ("predict_5k", "predict")):
         params = dict(settings[key])
         reps = params.pop("reps")
         log(f"{key}: {reps} reps of {params}")

@@ -159,16 +159,27 @@ class Workload:
         """A context in which the framework computes on `threads` threads (see cmd_latency)."""
         raise NotImplementedError(f"{self.name} has no thread setting here")
 
-    def cmd_latency(self, calls, warmup, offset=0, threads=None):
+    def cmd_latency(self, calls, warmup, offset=0, threads=None, pause_s=0.0):
         """ms per one-review inference: `warmup` untimed calls, then `calls` timed together;
-        with `threads`, under thread_limit(threads)."""
+        with `threads`, under thread_limit(threads). With pause_s, a sleep of that long before
+        each call (a service answering requests as they come): each call is timed alone, and
+        "ms" is their median ("mean_ms" their mean)."""
         if threads is not None:
             with self.thread_limit(threads):
-                return self.cmd_latency(calls, warmup, offset)
+                return self.cmd_latency(calls, warmup, offset, pause_s=pause_s)
         n = len(self.x_test)
         reviews = [self.x_test[(offset + i) % n:(offset + i) % n + 1] for i in range(warmup + calls)]
         for x in reviews[:warmup]:
             self.predict_one(x)
+        if pause_s:
+            each = []
+            for x in reviews[warmup:]:
+                time.sleep(pause_s)
+                start = time.perf_counter()
+                out = self.predict_one(x)
+                each.append(time.perf_counter() - start)
+            return {"ms": 1e3 * float(np.median(each)), "mean_ms": 1e3 * float(np.mean(each)),
+                    "last": float(np.asarray(out).reshape(-1)[0])}
         start = time.perf_counter()
         for x in reviews[warmup:]:
             out = self.predict_one(x)
