@@ -195,22 +195,24 @@ def _one_after_the_other(ids, table, lower, upper, xw, hs, ys, h_last, c_last, f
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def _pipeline(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags, first, patience):
+def _pipeline(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags, first, patience,
+              slow):
     """Core 0 projects steps [0, first) and runs the lower layer; core 1 projects the rest and
     runs the upper one (module docstring). The first thread to come then waits for the other to
-    be done (or, alone, to come and go) and writes the spins it waited for it in flags[WAITED];
-    the region's end then finds both done."""
+    be done (or, alone, to come and go, for at most `slow` + 1 spins: should the other
+    iteration run on this same thread, it comes only afterwards) and writes the spins it waited
+    in flags[WAITED]; the region's end then finds both done."""
     T = ids.shape[1]
     for _ in prange(2):
         arrival = fetch_add(flags, ARRIVALS, 1)
         if arrival == 0:
-            waited = 0
-            while load_acquire(flags, ARRIVALS) < 2 and waited < patience:
-                waited += 1
-            waited = 0
+            spins = 0
+            while load_acquire(flags, ARRIVALS) < 2 and spins < patience:
+                spins += 1
             if compare_swap(flags, ARRIVALS, 1, ALONE):
                 _one_after_the_other(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags)
-                while load_acquire(flags, ARRIVALS) != ALONE + 1:  # the late one
+                waited = 0
+                while load_acquire(flags, ARRIVALS) != ALONE + 1 and waited <= slow:
                     waited += 1
             else:
                 kernel, bias, recurrent_kernel = lower
@@ -280,7 +282,7 @@ def lstm_stack_lookup_inference(ids, table, lower, upper, return_sequences=False
                 numba.set_num_threads(2)  # the region's team: two, however many cores there are
             try:
                 _pipeline(ids, table, lower, upper, xw, hs, ys, h_last, c_last, flags,
-                          T // FIRST_SHARE, patience)
+                          T // FIRST_SHARE, patience, SLOW_SPINS)
             finally:
                 if threads > 2:
                     numba.set_num_threads(threads)

@@ -136,7 +136,7 @@ def test_a_call_that_waited_long_for_the_second_thread_holds_off_the_next(rng, m
     pipeline = lstm_stack._pipeline
 
     def spy(*args):
-        patience.append(args[-1])
+        patience.append(args[-2])  # (..., patience, slow)
         return pipeline(*args)
 
     monkeypatch.setattr(lstm_stack, "_pipeline", spy)
@@ -152,6 +152,32 @@ def test_a_call_that_waited_long_for_the_second_thread_holds_off_the_next(rng, m
     assert shared
     assert lstm_stack._recent["backoff"] == lstm_stack.BACKOFF_SECONDS
     assert not lstm_stack._recent["probe"]
+
+
+def test_a_region_whose_two_iterations_run_on_one_thread_ends(rng):
+    """With one thread in the region, its second iteration starts only after the first: the
+    first goes alone after its patience and waits for the late one at most `slow` + 1 spins,
+    instead of forever."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread here")
+    lower, upper = make_layers(rng, 4, 5, 3, np.float64, bias=True)
+    x = rng.normal(size=(1, 6, 4))
+    expected = lstm_stack.lstm_stack_inference(x, lower, upper, True, together=False)
+    B, T, D = x.shape
+    ids = np.arange(B * T, dtype=np.intp).reshape(B, T)
+    xw, hs = np.empty((B * T, 20)), np.empty((T, B, 5))
+    ys, h_last, c_last = np.empty((B, T, 3)), np.empty((B, 3)), np.empty((B, 3))
+    flags = np.zeros(lstm_stack.WAITED + 8, np.int64)
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        lstm_stack._pipeline(ids, x.reshape(B * T, D), lower, upper, xw, hs, ys, h_last, c_last,
+                             flags, T // lstm_stack.FIRST_SHARE, 1000, 5000)
+    finally:
+        numba.set_num_threads(before)
+    assert flags[lstm_stack.WAITED] == 5001
+    assert_close(ys, expected[0], "ys")
+    assert_close(h_last, expected[1][0], "h_last")
 
 
 def test_used_only_for_a_few_sequences(monkeypatch):
