@@ -59,8 +59,8 @@ layers on the calling thread (~130 us for the tutorial's layers, against ~80 us 
   pipeline stayed off.
 Calls in a row pair from the second on. predict_on_batch on one review, here: back to back on a
 quiet machine 128 us on average (132 always asking); with a busy loop on the other core 242 us
-(493 always asking, 183 never); one call every 50 ms 0.9 ms (5.6-6.2 ms always asking: the
-wake).
+(493 always asking, 183 never); one call every 50 ms 0.9 ms (median; 5.6 ms always asking:
+the wake).
 """
 import time
 
