@@ -101,8 +101,9 @@ SLOW_SPINS = 1_000_000  # a call starts a backoff when its first thread waited t
 # long; a thread a little late (a call of ~0.2 ms instead of ~0.08) is not worth ~60 calls alone
 PROBE_PATIENCE = 10_000_000  # spins (~10 ms) the first call after a backoff waits for the second
 # thread, asleep by then: long enough for it to wake on a VM, so a quiet machine pairs again
-_recent = {"ended": float("-inf"), "alone_until": float("-inf"), "backoff": BACKOFF_SECONDS,
-           "probe": False}
+_recent = {"ended": float("-inf"), "alone_until": float("-inf"), "backoff": BACKOFF_SECONDS}
+# (a backoff above BACKOFF_SECONDS: a call waited long since the last one that paired, so the next
+# call that asks is the probe)
 
 
 @njit(**JIT_OPTIONS)
@@ -273,7 +274,7 @@ def lstm_stack_lookup_inference(ids, table, lower, upper, return_sequences=False
     table = np.ascontiguousarray(table)
     if together is None:
         together = pair_now(time.perf_counter())
-        if together and _recent["probe"]:
+        if together and _recent["backoff"] > BACKOFF_SECONDS:  # the probe
             patience = max(patience, PROBE_PATIENCE)
     with blas_threads(1):
         threads = numba.get_num_threads() if together else 1  # numba's team from this thread
@@ -292,10 +293,10 @@ def lstm_stack_lookup_inference(ids, table, lower, upper, return_sequences=False
     _recent["ended"] = ended = time.perf_counter()
     if threads >= 2:
         if flags[WAITED] > SLOW_SPINS:
-            _recent.update(alone_until=ended + _recent["backoff"], probe=True,
+            _recent.update(alone_until=ended + _recent["backoff"],
                            backoff=min(2 * _recent["backoff"], MAX_BACKOFF_SECONDS))
         elif shared:
-            _recent.update(backoff=BACKOFF_SECONDS, probe=False)
+            _recent["backoff"] = BACKOFF_SECONDS
     return (ys if return_sequences else None), (h_last, c_last), shared
 
 

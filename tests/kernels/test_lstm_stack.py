@@ -120,8 +120,7 @@ def test_a_call_that_waited_long_for_the_second_thread_holds_off_the_next(rng, m
     waits PROBE_PATIENCE for the second thread, and one that pairs resets the backoff."""
     if not lstm_stack.usable(1):
         pytest.skip("no fast numba threads here: every call runs alone")
-    for key, value in [("alone_until", float("-inf")), ("backoff", lstm_stack.BACKOFF_SECONDS),
-                       ("probe", False)]:
+    for key, value in [("alone_until", float("-inf")), ("backoff", lstm_stack.BACKOFF_SECONDS)]:
         monkeypatch.setitem(lstm_stack._recent, key, value)
     lower, upper = make_layers(rng, 4, 5, 3, np.float64, bias=True)
     x = rng.normal(size=(1, 6, 4))
@@ -150,8 +149,7 @@ def test_a_call_that_waited_long_for_the_second_thread_holds_off_the_next(rng, m
             break
     assert patience[0] == lstm_stack.PROBE_PATIENCE
     assert shared
-    assert lstm_stack._recent["backoff"] == lstm_stack.BACKOFF_SECONDS
-    assert not lstm_stack._recent["probe"]
+    assert lstm_stack._recent["backoff"] == lstm_stack.BACKOFF_SECONDS  # so no probe next
 
 
 def test_a_region_whose_two_iterations_run_on_one_thread_ends(rng):
