@@ -2,13 +2,20 @@
 from bptt.layers.base import Layer
 from bptt.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
 from bptt.layers.embedding import Embedding
+from bptt.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
+                                 Subtract, add, average, concatenate, dot, maximum, minimum,
+                                 multiply, subtract)
 from bptt.layers.recurrent import GRU, LSTM, SimpleRNN
+from bptt.layers.reshaping import (Cropping1D, Permute, RepeatVector, Reshape, UpSampling1D,
+                                   ZeroPadding1D)
 from bptt.layers.wrappers import Bidirectional, TimeDistributed
 
 LAYERS = {
     cls.__name__: cls
     for cls in (Activation, Dense, Dropout, Flatten, InputLayer, Embedding, GRU, LSTM, SimpleRNN,
-                Bidirectional, TimeDistributed)
+                Bidirectional, TimeDistributed,
+                Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+                Cropping1D, Permute, RepeatVector, Reshape, UpSampling1D, ZeroPadding1D)
 }
 
 
@@ -24,4 +31,5 @@ def deserialize(config):
     return LAYERS[name].from_config(dict(config["config"]))
 
 
-__all__ = ["Layer", *LAYERS, "Input", "serialize", "deserialize"]
+__all__ = ["Layer", *LAYERS, "Input", "serialize", "deserialize",
+           "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
