@@ -1,11 +1,17 @@
 """Keras' layers, with Keras' names: `from bptt import layers` then `layers.LSTM(64)`."""
 from bptt.layers.base import Layer
+from bptt.layers.convolutional import Conv1D
 from bptt.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer
 from bptt.layers.embedding import Embedding
 from bptt.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply,
                                  Subtract, add, average, concatenate, dot, maximum, minimum,
                                  multiply, subtract)
+from bptt.layers.normalization import BatchNormalization, LayerNormalization
+from bptt.layers.pooling import (AveragePooling1D, AvgPool1D, GlobalAveragePooling1D,
+                                 GlobalAvgPool1D, GlobalMaxPool1D, GlobalMaxPooling1D, MaxPool1D,
+                                 MaxPooling1D)
 from bptt.layers.recurrent import GRU, LSTM, SimpleRNN
+from bptt.layers.regularization import SpatialDropout1D
 from bptt.layers.reshaping import (Cropping1D, Permute, RepeatVector, Reshape, UpSampling1D,
                                    ZeroPadding1D)
 from bptt.layers.wrappers import Bidirectional, TimeDistributed
@@ -15,8 +21,13 @@ LAYERS = {
     for cls in (Activation, Dense, Dropout, Flatten, InputLayer, Embedding, GRU, LSTM, SimpleRNN,
                 Bidirectional, TimeDistributed,
                 Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
-                Cropping1D, Permute, RepeatVector, Reshape, UpSampling1D, ZeroPadding1D)
+                Cropping1D, Permute, RepeatVector, Reshape, UpSampling1D, ZeroPadding1D,
+                Conv1D, MaxPooling1D, AveragePooling1D, GlobalMaxPooling1D,
+                GlobalAveragePooling1D, BatchNormalization, LayerNormalization, SpatialDropout1D)
 }
+# Keras' second names for the pooling layers (the same classes).
+LAYERS.update(MaxPool1D=MaxPool1D, AvgPool1D=AvgPool1D, GlobalMaxPool1D=GlobalMaxPool1D,
+              GlobalAvgPool1D=GlobalAvgPool1D)
 
 
 def serialize(layer):
