@@ -39,7 +39,7 @@ def _check_list(name, shapes):
             isinstance(s, (list, tuple)) for s in shapes):
         raise ValueError(
             f"A merge layer should be called on a list of inputs. Received: "
-            f"input_shape={shapes} (not a list of shapes); call it as {name}()([x1, x2]).")
+            f"input_shape={shapes} (not a list of shapes); call it as {name}(...)([x1, x2]).")
     return [tuple(s) for s in shapes]
 
 
