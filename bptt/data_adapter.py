@@ -1,6 +1,10 @@
-"""Turning the arrays given to fit / evaluate / predict into checked batches, as Keras does.
+"""Turning what is given to fit / evaluate / predict into checked batches, as Keras does.
 
-Every check runs before any weight changes, and says what was expected and what came.
+Arrays (one per model input / output, as a list or a dict by name) are checked whole before any
+weight changes and sliced into batches (ArrayBatches). A dataset (a Python generator or
+iterator, a PyDataset-style object with __len__ and __getitem__, any re-iterable such as
+utils.timeseries_dataset_from_array's result, or a tf.data.Dataset read as NumPy) yields its own
+(x, y) or (x, y, sample_weight) batches, each checked as it comes (DatasetBatches).
 """
 import math
 
@@ -26,35 +30,51 @@ def as_array(value, what):
     return array
 
 
-def check_lengths(x, y=None, sample_weight=None):
-    n = len(x)
-    if y is not None and len(y) != n:
+def as_list(value, names, what, repeat=False):
+    """One array per name (model inputs or outputs) from one array, a list or a dict by name.
+    With `repeat`, one array serves every name (a sample_weight shared by all outputs)."""
+    if isinstance(value, dict):
+        missing = [name for name in names if name not in value]
+        if missing:
+            raise ValueError(f"{what} is a dict without the key(s) {missing}: the model's "
+                             f"{'inputs' if what == 'x' else 'outputs'} are named {names}.")
+        return [as_array(value[name], f"{what}['{name}']") for name in names]
+    if isinstance(value, (list, tuple)) and len(names) > 1:
+        if len(value) == len(names):
+            return [as_array(item, f"{what}[{i}]") for i, item in enumerate(value)]
         raise ValueError(
-            f"x and y must have the same number of samples: x has {n}, y has {len(y)}. "
-            "Check that labels and inputs come from the same split."
-        )
-    if sample_weight is not None and len(sample_weight) != n:
-        raise ValueError(
-            f"sample_weight must have one entry per sample: x has {n}, sample_weight has "
-            f"{len(sample_weight)}."
-        )
+            f"The model has {len(names)} {'inputs' if what == 'x' else 'outputs'} {names}, and "
+            f"{what} is a list of {len(value)}: pass one array per "
+            f"{'input' if what == 'x' else 'output'}, in that order, or a dict keyed by name.")
+    if isinstance(value, (list, tuple)) and len(value) == 1 and _is_array(value[0]):
+        value = value[0]
+    array = as_array(value, what)
+    return [array] * len(names) if repeat else [array]
+
+
+def _is_array(value):
+    return isinstance(value, np.ndarray) or hasattr(value, "__array__")
+
+
+def check_lengths(xs, ys=None, sample_weights=None):
+    n = len(xs[0])
+    for index, x in enumerate(xs[1:], start=1):
+        if len(x) != n:
+            raise ValueError(f"Every input must have the same number of samples: input 0 has "
+                             f"{n}, input {index} has {len(x)}.")
+    for y in ys or []:
+        if y is not None and len(y) != n:
+            raise ValueError(
+                f"x and y must have the same number of samples: x has {n}, y has {len(y)}. "
+                "Check that labels and inputs come from the same split."
+            )
+    for sample_weight in sample_weights or []:
+        if sample_weight is not None and len(sample_weight) != n:
+            raise ValueError(
+                f"sample_weight must have one entry per sample: x has {n}, sample_weight has "
+                f"{len(sample_weight)}."
+            )
     return n
-
-
-def split_validation(arrays, validation_split):
-    """Keras' rule: the last `validation_split` fraction, taken before any shuffling."""
-    if not 0 < validation_split < 1:
-        raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}.")
-    n = len(arrays[0])
-    split_at = int(math.floor(n * (1.0 - validation_split)))
-    if split_at == 0 or split_at == n:
-        raise ValueError(
-            f"validation_split={validation_split} leaves an empty split of {n} samples: "
-            "use more data or another fraction."
-        )
-    train = [None if a is None else a[:split_at] for a in arrays]
-    val = [None if a is None else a[split_at:] for a in arrays]
-    return train, val
 
 
 def class_weights_to_sample_weights(y, class_weight):
@@ -82,3 +102,142 @@ def batch_slices(n, batch_size, order=None):
 
 def steps_for(n, batch_size):
     return int(math.ceil(n / batch_size))
+
+
+def class_weights_for(ys, class_weight):
+    """Sample weights from class_weight for the model's (single) output."""
+    if len(ys) != 1:
+        raise ValueError("class_weight is only supported for models with a single output; "
+                         "pass sample_weight per output instead.")
+    return [class_weights_to_sample_weights(ys[0], class_weight)]
+
+
+def _take(arrays, index):
+    return None if arrays is None else [None if a is None else a[index] for a in arrays]
+
+
+class ArrayBatches:
+    """Batches of (xs, ys, sample_weights) lists sliced from whole arrays."""
+
+    def __init__(self, arrays, batch_size, shuffle=False):
+        self.xs, self.ys, self.sws = arrays
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.steps = steps_for(len(self.xs[0]), batch_size)
+
+    def class_weight(self, class_weight, outputs):
+        if self.sws is not None:
+            raise ValueError("Pass either class_weight or sample_weight to fit, not both.")
+        self.sws = class_weights_for(self.ys, class_weight)
+
+    def split_validation(self, validation_split, batch_size):
+        """Keras' rule: the last `validation_split` fraction, taken before any shuffling."""
+        if not 0 < validation_split < 1:
+            raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}.")
+        n = len(self.xs[0])
+        split_at = int(math.floor(n * (1.0 - validation_split)))
+        if split_at == 0 or split_at == n:
+            raise ValueError(
+                f"validation_split={validation_split} leaves an empty split of {n} samples: "
+                "use more data or another fraction."
+            )
+        train, val = slice(0, split_at), slice(split_at, n)
+        val_arrays = (_take(self.xs, val), _take(self.ys, val), _take(self.sws, val))
+        self.xs, self.ys, self.sws = _take(self.xs, train), _take(self.ys, train), \
+            _take(self.sws, train)
+        self.steps = steps_for(split_at, self.batch_size)
+        return ArrayBatches(val_arrays, batch_size or self.batch_size)
+
+    def epoch(self, targets=True):
+        from bptt import backend
+
+        n = len(self.xs[0])
+        order = backend.global_rng().permutation(n) if self.shuffle else None
+        for index in batch_slices(n, self.batch_size, order):
+            yield _take(self.xs, index), _take(self.ys, index), _take(self.sws, index)
+
+
+def is_dataset(value):
+    """A source of batches rather than arrays: a generator / iterator, a PyDataset-style object
+    (__len__ and __getitem__ giving batches), a tf.data.Dataset, or another re-iterable that is
+    not a list, tuple, dict or array."""
+    if value is None or isinstance(value, (np.ndarray, list, tuple, dict, str, bytes)):
+        return False
+    if hasattr(value, "__array__") and not hasattr(value, "as_numpy_iterator"):
+        return False
+    return hasattr(value, "__iter__") or hasattr(value, "__next__") or (
+        hasattr(value, "__getitem__") and hasattr(value, "__len__"))
+
+
+def _numpy(value):
+    if isinstance(value, dict):
+        return {key: _numpy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_numpy(item) for item in value]
+    return None if value is None else np.asarray(value)
+
+
+class DatasetBatches:
+    """Batches drawn from a dataset, each passed through `prepare(x, y, sample_weight)`.
+
+    steps: how many batches an epoch takes (Keras' steps_per_epoch); by default one pass over a
+    PyDataset or re-iterable (len() when it has one), or until a generator runs out. A one-shot
+    generator or iterator is not restarted: the next epoch goes on where the last one stopped.
+    """
+
+    def __init__(self, data, prepare, steps=None):
+        self.data = data
+        self.prepare = prepare
+        self.indexed = hasattr(data, "__getitem__") and hasattr(data, "__len__") and \
+            not hasattr(data, "as_numpy_iterator")
+        self.one_shot = hasattr(data, "__next__") or (
+            hasattr(data, "__iter__") and not self.indexed and iter(data) is data)
+        self._iterator = None
+        length = None
+        if self.indexed or (not self.one_shot and hasattr(data, "__len__")):
+            try:
+                length = len(data)
+            except TypeError:  # tf.data's len() of an infinite or unknown-size dataset
+                length = None
+        self.steps = steps if steps is not None else length
+
+    def _elements(self):
+        if self.indexed:
+            for index in range(len(self.data)):
+                yield self.data[index]
+            on_epoch_end = getattr(self.data, "on_epoch_end", None)
+            if callable(on_epoch_end):
+                on_epoch_end()
+            return
+        if self.one_shot:
+            if self._iterator is None:
+                self._iterator = iter(self.data)
+            yield from self._iterator
+            return
+        source = self.data.as_numpy_iterator() if hasattr(self.data, "as_numpy_iterator") \
+            else iter(self.data)
+        yield from source
+
+    def epoch(self, targets=True):
+        count = 0
+        for element in self._elements():
+            if self.steps is not None and count >= self.steps:
+                break
+            element = _numpy(element)
+            if isinstance(element, list) and len(element) in (1, 2, 3):
+                x, y, sw = (list(element) + [None, None])[:3]
+            else:
+                x, y, sw = element, None, None
+            if targets and y is None:
+                raise ValueError(
+                    "The dataset yielded batches without targets: fit and evaluate need (x, y) "
+                    "or (x, y, sample_weight) tuples.")
+            xs, ys, sws = self.prepare((x, y if targets else None, sw if targets else None))
+            count += 1
+            yield xs, ys, sws
+        if count == 0 and self.one_shot:
+            import warnings
+
+            warnings.warn("Your input ran out of data; interrupting training. Make sure the "
+                          "generator can produce at least `steps_per_epoch * epochs` batches.",
+                          stacklevel=3)

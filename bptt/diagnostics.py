@@ -29,7 +29,8 @@ def gradient_through_time(model, x, y, sample_weight=None):
     {layer name: array of shape (T,)}, in time order (for go_backwards layers too).
     """
     model._require_compiled("gradient_through_time")
-    x, y, sample_weight = model._prepare(x, y, sample_weight, "gradient_through_time")
+    (x,), (y,), sample_weights = model._prepare(x, y, sample_weight, "gradient_through_time")
+    sample_weight = None if sample_weights is None else sample_weights[0]
     y_pred = model._forward(x, training=False)
     (_, dout), from_logits = model._loss_and_grad(y, y_pred, sample_weight)
     flows = {}

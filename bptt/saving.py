@@ -28,8 +28,7 @@ FORMAT_VERSION = 1
 def _weight_manifest(model):
     return [
         {"name": name, "shape": list(value.shape), "dtype": str(value.dtype)}
-        for layer in model.layers
-        for name, value in zip(layer.weight_names(), layer.params.values())
+        for name, value in zip(model.weight_names(), model.weights)
     ]
 
 
@@ -64,9 +63,38 @@ def _compile_config(model):
     return {
         "optimizer": {"class_name": type(model.optimizer).__name__,
                       "config": model.optimizer.get_config()},
-        "loss": {"class_name": type(model.loss).__name__, "config": model.loss.get_config()},
-        "metrics": [m if isinstance(m, str) else m.name for m in model._metric_specs],
+        "loss": _structure(model._compile_args["loss"], _loss_config),
+        "loss_weights": model._compile_args["loss_weights"],
+        "metrics": _structure(model._compile_args["metrics"], _metric_name),
+        "weighted_metrics": _structure(model._compile_args["weighted_metrics"], _metric_name),
     }
+
+
+def _structure(spec, leaf):
+    """compile's argument (one item, a list or a dict, nested once) with each item as JSON."""
+    if isinstance(spec, dict):
+        return {key: _structure(value, leaf) for key, value in spec.items()}
+    if isinstance(spec, (list, tuple)):
+        return [_structure(value, leaf) for value in spec]
+    return None if spec is None else leaf(spec)
+
+
+def _loss_config(loss):
+    loss = losses.get(loss)
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
+
+
+def _metric_name(metric):
+    return metric if isinstance(metric, str) else getattr(metric, "name", None) or \
+        getattr(metric, "__name__")
+
+
+def _compile_from(config, leaf):
+    if isinstance(config, dict) and "class_name" not in config:
+        return {key: _compile_from(value, leaf) for key, value in config.items()}
+    if isinstance(config, list):
+        return [_compile_from(value, leaf) for value in config]
+    return None if config is None else leaf(config)
 
 
 def save_model(model, filepath):
@@ -118,18 +146,22 @@ def _read_archive(filepath):
 
 
 def load_model(filepath, compile=True):
-    from bptt.models import Sequential
+    from bptt.models import Model, Sequential
 
     config, weights, optimizer_state = _read_archive(os.fspath(filepath))
-    if config["class_name"] != "Sequential":
-        raise ValueError(f"Unknown model class {config['class_name']!r}.")
-    model = Sequential.from_config(config["config"])
+    kinds = {"Sequential": Sequential, "Model": Model}
+    if config["class_name"] not in kinds:
+        raise ValueError(f"Unknown model class {config['class_name']!r}: a bptt model file holds "
+                         f"one of {sorted(kinds)}.")
+    model = kinds[config["class_name"]].from_config(config["config"])
     model.set_weights([weights[f"{i:04d}"] for i in range(len(weights))])
     compile_config = config.get("compile_config")
     if compile and compile_config:
         model.compile(optimizer=optimizers.get(compile_config["optimizer"]),
-                      loss=losses.get(compile_config["loss"]),
-                      metrics=compile_config["metrics"])
+                      loss=_compile_from(compile_config["loss"], losses.get),
+                      loss_weights=compile_config.get("loss_weights"),
+                      metrics=compile_config["metrics"],
+                      weighted_metrics=compile_config.get("weighted_metrics"))
         if optimizer_state is not None:
             model.optimizer.set_state(model.weights, optimizer_state)
     return model

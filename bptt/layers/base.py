@@ -81,7 +81,14 @@ class Layer:
         return cls(**config)
 
     # -- shared behaviour -------------------------------------------------------------------
-    def __call__(self, x, training=False):
+    def __call__(self, x, training=False, **kwargs):
+        from bptt.layers import symbolic
+
+        if symbolic.any_symbolic(x, kwargs):
+            return symbolic.call(self, x, training=training, **kwargs)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected call argument(s) "
+                            f"{sorted(kwargs)}.")
         x = np.asarray(x)
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))

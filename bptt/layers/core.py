@@ -195,7 +195,16 @@ class InputLayer(Layer):
                 "dtype": self.input_dtype}
 
 
-def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None):
-    """Keras' `Input`: in a Sequential model, declares the shape of what comes in."""
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
-                      name=name)
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
+          tensor=None, optional=False):
+    """Keras' `Input`: a symbolic tensor standing for the model's input (the functional API's
+    starting point), also accepted as the first item of a Sequential model."""
+    from bptt.layers import symbolic
+
+    if sparse:
+        raise NotImplementedError("Input(sparse=True) is not supported: bptt takes dense arrays.")
+    if tensor is not None:
+        raise NotImplementedError("Input(tensor=...) is not supported by bptt.")
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
+                       name=name)
+    return symbolic.input_tensor(layer)

@@ -143,6 +143,10 @@ class _Recurrent(Layer):
         return out
 
     def __call__(self, x, training=False, initial_state=None):
+        from bptt.layers import symbolic
+
+        if symbolic.any_symbolic(x, {"initial_state": initial_state}):
+            return symbolic.call(self, x, training=training, initial_state=initial_state)
         x = np.asarray(x)
         self._check_rank(x.shape)
         if not self.built:

@@ -79,6 +79,10 @@ class Bidirectional(Layer):
         return [out] + states if self.return_state else out
 
     def __call__(self, x, training=False, initial_state=None):
+        from bptt.layers import symbolic
+
+        if symbolic.any_symbolic(x, {"initial_state": initial_state}):
+            return symbolic.call(self, x, training=training, initial_state=initial_state)
         x = np.asarray(x)
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))

@@ -83,7 +83,8 @@ def test_flatten_and_input(rng):
     assert layer.backward(np.ones((2, 12))).shape == (2, 3, 4)
     assert layer.compute_output_shape((None, 3, 4)) == (None, 12)
     inp = layers.Input(shape=(50,))
-    assert inp.input_shape == (None, 50)
+    assert inp.shape == (None, 50)
+    assert inp.node.layer.input_shape == (None, 50)
     with pytest.raises(ValueError, match="shape"):
         layers.Input()
 

@@ -1,0 +1,30 @@
+"""Models with Keras' API: `Sequential` (a stack of layers) and the functional `Model`
+(a graph of layer calls from Inputs to outputs), trained by one loop (training.py).
+
+    from bptt import layers, models
+    model = models.Sequential([layers.Embedding(20000, 128), layers.LSTM(64),
+                               layers.Dense(1, activation="sigmoid")])
+"""
+from bptt.models.functional import Model
+from bptt.models.sequential import Sequential
+
+Functional = Model
+
+
+def load_model(filepath, compile=True, custom_objects=None, safe_mode=True):
+    """Load a model written by `model.save(path)`: architecture, weights, compile settings."""
+    from bptt import saving
+
+    return saving.load_model(filepath, compile=compile)
+
+
+def clone_model(model, input_tensors=None, clone_function=None):
+    """A new model with the same architecture and freshly initialized weights (as Keras)."""
+    if input_tensors is not None or clone_function is not None:
+        raise NotImplementedError("clone_model's input_tensors and clone_function are not "
+                                  "supported by bptt; call clone_model(model) and set weights.")
+    config = model.get_config()
+    return type(model).from_config(config)
+
+
+__all__ = ["Model", "Sequential", "Functional", "load_model", "clone_model"]

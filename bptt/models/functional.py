@@ -1,0 +1,399 @@
+"""The functional Model: a graph of layer calls from `Input`s to outputs.
+
+    encoder_inputs = Input(shape=(None, 6))
+    _, h, c = LSTM(8, return_state=True)(encoder_inputs)
+    decoder_inputs = Input(shape=(None, 7))
+    seq = LSTM(8, return_sequences=True)(decoder_inputs, initial_state=[h, c])
+    model = Model([encoder_inputs, decoder_inputs], Dense(7, activation="softmax")(seq))
+
+The model keeps the nodes (bptt.layers.symbolic) between its inputs and outputs in an order
+where every node comes after the nodes that feed it. Forward runs them in that order; backward
+runs them in reverse and sums the gradients of a tensor that feeds several nodes (a shared
+layer, a tensor used twice), micrograd's topological backward at the size of layers. A layer
+called at several nodes has one set of weights and one cache: what its forward keeps is set
+aside per node and put back before that node's backward, and its weight gradients are summed
+over its nodes.
+"""
+import numpy as np
+
+from bptt.layers import InputLayer, Layer
+from bptt.layers import symbolic
+from bptt.models.training import Trainer, logits_activation
+
+
+def _flatten_structure(value, what):
+    """(flat list of KerasTensors, names if a dict, whether it was a list/tuple/dict)."""
+    if isinstance(value, dict):
+        return list(value.values()), list(value.keys()), True
+    if isinstance(value, (list, tuple)):
+        return list(value), None, True
+    return [value], None, False
+
+
+def _check_tensors(tensors, what):
+    for tensor in tensors:
+        if not symbolic.is_symbolic(tensor):
+            raise TypeError(
+                f"Model {what} must be symbolic tensors, from keras.Input(...) and layer calls "
+                f"on them; got {type(tensor).__name__}. Build the model as in Keras: "
+                "inputs = Input(shape=...); outputs = layers.Dense(1)(inputs); "
+                "Model(inputs, outputs).")
+
+
+def _ordered_nodes(inputs, outputs):
+    """Keras' map_graph: the nodes from `inputs` to `outputs`, and the layers by depth.
+
+    A depth-first walk back from each output gives a topological order and the order in which
+    layers are first met; a node's depth is its longest distance to an output. Layers come in
+    decreasing depth, ties in the order first met (so two branches at one depth keep their
+    call order)."""
+    input_ids = {id(t) for t in inputs}
+    finished, in_progress, order, first_met = set(), set(), [], {}
+
+    def visit(tensor):
+        node = tensor.node
+        if id(node) in finished:
+            return
+        if id(node) in in_progress:
+            raise ValueError(f"Tensor {tensor} from layer '{node.layer.name}' is part of a cycle.")
+        first_met.setdefault(id(node.layer), (len(first_met), node.layer))
+        in_progress.add(id(node))
+        if not isinstance(node.layer, InputLayer) and id(tensor) not in input_ids:
+            for parent in node.inputs + node.states:
+                visit(parent)
+        finished.add(id(node))
+        in_progress.discard(id(node))
+        order.append(node)
+
+    for tensor in outputs:
+        visit(tensor)
+    depth, layer_depth = {}, {}
+    for node in reversed(order):
+        d = max(depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        depth[id(node)] = layer_depth[id(node.layer)] = d
+        for parent in node.parents:
+            depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
+    for tensor in inputs:  # an input no output depends on still belongs to the model
+        if id(tensor.node.layer) not in layer_depth:
+            layer_depth[id(tensor.node.layer)] = 0
+            first_met.setdefault(id(tensor.node.layer), (len(first_met), tensor.node.layer))
+            order.insert(0, tensor.node)
+    layers = sorted((layer for _, layer in first_met.values()),
+                    key=lambda layer: (-layer_depth[id(layer)], first_met[id(layer)][0]))
+    nodes = sorted(order, key=lambda node: -depth.get(id(node), 0))  # stable: keeps topology
+    _check_connected(inputs, nodes)
+    return nodes, layers
+
+
+def _check_connected(inputs, nodes):
+    known = {id(t) for t in inputs}
+    done = []
+    for node in nodes:
+        if isinstance(node.layer, InputLayer):
+            if id(node.outputs[0]) not in known:
+                raise ValueError(
+                    f"Graph disconnected: cannot find parent for tensor {node.outputs[0]} at "
+                    f"layer '{node.layer.name}'. The following previous layers were accessed "
+                    f"without issue: {done}. Pass every Input the outputs depend on in "
+                    "Model(inputs=[...]).")
+            continue
+        for tensor in node.inputs + node.states:
+            if id(tensor) not in known:
+                raise ValueError(
+                    f"Graph disconnected: cannot find parent for tensor {tensor} at layer "
+                    f"'{node.layer.name}'. The following previous layers were accessed without "
+                    f"issue: {done}. Pass every Input the outputs depend on in "
+                    "Model(inputs=[...]).")
+        done.append(node.layer.name)
+        known.update(id(t) for t in node.outputs)
+
+
+def _layers_inside(value):
+    if isinstance(value, Layer):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [item for item in value if isinstance(item, Layer)]
+    return []
+
+
+def _state_of(layer, seen=None):
+    """Shallow copies of the attributes of `layer` and every layer inside it."""
+    seen = set() if seen is None else seen
+    seen.add(id(layer))
+    states = [(layer, dict(vars(layer)))]
+    for value in list(vars(layer).values()):
+        for inner in _layers_inside(value):
+            if id(inner) not in seen:
+                states.extend(_state_of(inner, seen))
+    return states
+
+
+def _changed(before, after):
+    """What a forward pass set: per object, the attributes it rebound."""
+    old = {id(obj): attrs for obj, attrs in before}
+    missing = object()
+    return [(obj, {key: value for key, value in attrs.items()
+                   if old.get(id(obj), {}).get(key, missing) is not value})
+            for obj, attrs in after]
+
+
+def _restore(saved):
+    for obj, attrs in saved:
+        vars(obj).update(attrs)
+
+
+def _leaf_layers(layer):
+    """The layers that hold gradients: a model's own layers (recursively), else the layer."""
+    if isinstance(layer, Trainer):
+        return [leaf for inner in layer._unique_layers() for leaf in _leaf_layers(inner)]
+    return [layer] if layer.params else []
+
+
+def _flatten_value(nested, value):
+    """A layer's return value as a flat list, following the node's output nesting."""
+    if nested is None:
+        return [value]
+    return [leaf for sub, item in zip(nested, value) for leaf in _flatten_value(sub, item)]
+
+
+class Model(Trainer):
+    """Keras' functional Model: `Model(inputs, outputs, name=None)`."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        if inputs is None or outputs is None:
+            raise TypeError(
+                "bptt's Model is the functional model: Model(inputs, outputs). Subclassed "
+                "models (a Model with its own call method) are not supported, since every "
+                "layer's backward pass is written by hand and an arbitrary call has none: build "
+                "the same network with Input and layer calls, or with Sequential.")
+        if kwargs:
+            raise TypeError(f"Model got unexpected keyword argument(s) {sorted(kwargs)}.")
+        super().__init__(name=name, trainable=trainable, prefix="functional")
+        flat_inputs, input_keys, self._inputs_nested = _flatten_structure(inputs, "inputs")
+        flat_outputs, output_keys, self._outputs_nested = _flatten_structure(outputs, "outputs")
+        _check_tensors(flat_inputs, "inputs")
+        _check_tensors(flat_outputs, "outputs")
+        for tensor in flat_inputs:
+            if not isinstance(tensor.node.layer, InputLayer):
+                raise ValueError(
+                    f"Model inputs must come from keras.Input(...); {tensor} is the output of "
+                    f"layer '{tensor.node.layer.name}'. To reuse part of a model, call it on a "
+                    "new Input.")
+        self._inputs, self._outputs = flat_inputs, flat_outputs
+        self._nodes, self._layer_list = _ordered_nodes(flat_inputs, flat_outputs)
+        self._input_keys, self._output_keys = input_keys, output_keys
+        self._outputs_are_dict = output_keys is not None
+        self.input_names = input_keys or [t.node.layer.name for t in flat_inputs]
+        self.output_names = output_keys or [t.node.layer.name for t in flat_outputs]
+        uses = {}
+        for node in self._nodes:
+            uses[id(node.layer)] = uses.get(id(node.layer), 0) + 1
+        self._shared = {key for key, count in uses.items() if count > 1}
+        consumers = {}
+        for node in self._nodes:
+            for tensor in node.inputs + node.states:
+                consumers[id(tensor)] = consumers.get(id(tensor), 0) + 1
+        for tensor in flat_outputs:
+            consumers[id(tensor)] = consumers.get(id(tensor), 0) + 1
+        self._consumers = consumers
+        self._saved = {}
+        self._values = None
+        self.built = True
+        self.input_shape = [t.shape for t in flat_inputs] if self._inputs_nested \
+            else flat_inputs[0].shape
+
+    # -- structure -----------------------------------------------------------------------------
+    @property
+    def inputs(self):
+        return list(self._inputs)
+
+    @property
+    def outputs(self):
+        return list(self._outputs)
+
+    @property
+    def input(self):
+        return self._pack(self._inputs, self._inputs_nested, self._input_keys)
+
+    @property
+    def output(self):
+        return self._pack(self._outputs, self._outputs_nested, self._output_keys)
+
+    @staticmethod
+    def _pack(flat, nested, keys):
+        if keys is not None:
+            return dict(zip(keys, flat))
+        return list(flat) if nested else flat[0]
+
+    def _unique_layers(self):
+        return self._layer_list
+
+    def _output_shapes(self):
+        return [t.shape for t in self._outputs]
+
+    def _pack_outputs(self, outputs):
+        if self._output_keys is not None:
+            return dict(zip(self._output_keys, outputs))
+        return list(outputs) if self._outputs_nested else outputs[0]
+
+    # -- running the graph -----------------------------------------------------------------------
+    def _run(self, xs, training, keep):
+        """Every node in order; `keep`: keep what backward needs (else layers' infer)."""
+        values = {id(t): x for t, x in zip(self._inputs, xs)}
+        self._saved = {}
+        for index, node in enumerate(self._nodes):
+            layer = node.layer
+            if isinstance(layer, InputLayer):
+                continue
+            args = node.pack_inputs([values[id(t)] for t in node.inputs])
+            kwargs = {"initial_state": [values[id(t)] for t in node.states]} if node.states else {}
+            shared = id(layer) in self._shared
+            before = _state_of(layer) if shared and keep else None
+            if keep:
+                out = layer.forward(args, training=training, **kwargs)
+            else:
+                out = layer.infer(args, **kwargs)
+            if before is not None:
+                self._saved[index] = _changed(before, _state_of(layer))
+            for tensor, value in zip(node.outputs, _flatten_value(node.nested, out)):
+                values[id(tensor)] = value
+        self._values = values if keep else None
+        return [values[id(t)] for t in self._outputs]
+
+    def _forward_all(self, xs, training):
+        return self._run(xs, training, keep=True)
+
+    def _infer_all(self, xs):
+        return self._run(xs, False, keep=False)
+
+    def _logits_node(self, index):
+        """The node whose pre-activation the loss of output `index` may read: a single-output,
+        unshared layer whose output goes nowhere else."""
+        tensor = self._outputs[index]
+        node, layer = tensor.node, tensor.node.layer
+        if (len(node.outputs) != 1 or id(layer) in self._shared or self._consumers[id(tensor)] != 1
+                or not hasattr(layer, "backward_from_logits")):
+            return None
+        wanted = logits_activation(self._losses[index]) if self._losses else None
+        return node if wanted is not None and getattr(layer, "activation", None) == wanted else None
+
+    def _output_logits(self, index):
+        node = self._logits_node(index)
+        return None if node is None else getattr(node.layer, "logits", None)
+
+    def _backward_all(self, douts, from_logits):
+        """Back through the nodes in reverse; returns the gradient of each model input."""
+        if self._values is None:
+            raise RuntimeError(
+                f"Model '{self.name}': a backward pass needs the caches of a forward pass in "
+                "training, and the last pass kept none (predict, evaluate or calling the model).")
+        grads = {}
+        logits_nodes = set()
+        for index, (tensor, dout) in enumerate(zip(self._outputs, douts)):
+            if dout is None:
+                continue
+            if from_logits[index]:
+                logits_nodes.add(id(tensor.node))
+            grads[id(tensor)] = dout if id(tensor) not in grads else grads[id(tensor)] + dout
+        summed = {}
+        reached = set()
+        for index in range(len(self._nodes) - 1, -1, -1):
+            node = self._nodes[index]
+            layer = node.layer
+            if isinstance(layer, InputLayer) or not any(id(t) in grads for t in node.outputs):
+                continue
+            if index in self._saved:
+                _restore(self._saved[index])
+            dys = [grads.get(id(t)) for t in node.outputs]
+            dys = [np.zeros_like(self._values[id(t)]) if dy is None else dy
+                   for t, dy in zip(node.outputs, dys)]
+            dy = node.pack_outputs(dys)
+            if id(node) in logits_nodes:
+                dx = layer.backward_from_logits(dy)
+            else:
+                dx = layer.backward(dy)
+            reached.add(id(layer))
+            if id(layer) in self._shared:
+                for leaf in _leaf_layers(layer):
+                    total = summed.setdefault(id(leaf), (leaf, {}))[1]
+                    for key, grad in leaf.grads.items():  # copies: a buffer may be reused
+                        total[key] = grad.copy() if key not in total else total[key] + grad
+            dxs = dx if node.inputs_are_list else [dx]
+            state_grads = list(getattr(layer, "initial_state_grads", None) or []) \
+                if node.states else []
+            for tensor, grad in zip(node.inputs + node.states, list(dxs) + state_grads):
+                if grad is not None:
+                    grads[id(tensor)] = grad if id(tensor) not in grads \
+                        else grads[id(tensor)] + grad
+        for layer, total in summed.values():
+            layer.grads = total  # sums over every node of a shared layer
+            for key in ("grad_squares", "grad_rows", "grad_lookups"):
+                if getattr(layer, key, None):
+                    setattr(layer, key, {})  # the sum is a plain dense gradient
+        for layer in self._layer_list:  # a layer no gradient reached gets zeros, not stale ones
+            if id(layer) not in reached:
+                for leaf in _leaf_layers(layer):
+                    leaf.zero_grads()
+        return [grads.get(id(t)) for t in self._inputs]
+
+    # -- checks ------------------------------------------------------------------------------
+    def _check_inputs(self, xs, what, check_ids):
+        for tensor, x in zip(self._inputs, xs):
+            expected = tensor.shape[1:]
+            got = tuple(np.shape(x)[1:])
+            if len(got) != len(expected) or any(
+                    e is not None and e != g for e, g in zip(expected, got)):
+                shape = ", ".join("None" if s is None else str(s) for s in tensor.shape)
+                raise ValueError(
+                    f"{what}: input '{tensor.node.layer.name}' of model '{self.name}' expects "
+                    f"arrays of shape ({shape}), got an array of shape {np.shape(x)}.")
+        if check_ids:
+            from bptt.layers import Embedding
+
+            positions = {id(t): i for i, t in enumerate(self._inputs)}
+            for node in self._nodes:  # an Embedding fed by an input: its ids, before any change
+                if isinstance(node.layer, Embedding) and id(node.inputs[0]) in positions:
+                    node.layer.check_ids(xs[positions[id(node.inputs[0])]])
+
+    # -- the layer contract, so a Model can be called inside another model --------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        shapes = [t.shape for t in self._outputs]
+        return list(shapes) if self._outputs_nested else shapes[0]
+
+    def _as_inputs(self, x):
+        return list(x) if self._inputs_nested else [x]
+
+    def forward(self, x, training=False):
+        outputs = self._forward_all(self._as_inputs(x), training)
+        return list(outputs) if self._outputs_nested else outputs[0]
+
+    def infer(self, x):
+        outputs = self._infer_all(self._as_inputs(x))
+        return list(outputs) if self._outputs_nested else outputs[0]
+
+    def backward(self, dy):
+        douts = list(dy) if self._outputs_nested else [dy]
+        dxs = self._backward_all(douts, [False] * len(douts))
+        return dxs if self._inputs_nested else dxs[0]
+
+    def __call__(self, x, training=False, **kwargs):
+        if symbolic.any_symbolic(x, kwargs):
+            return symbolic.call(self, x, training=training, **kwargs)
+        xs, _, _ = self._prepare(x, what="call", check_ids=False)
+        outputs = self._forward_all(xs, True) if training else self._infer_all(xs)
+        return self._pack_outputs(outputs)
+
+    # -- config ------------------------------------------------------------------------------------
+    def get_config(self):
+        from bptt.models.config import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config):
+        from bptt.models.config import functional_from_config
+
+        return functional_from_config(cls, config)

@@ -1,0 +1,582 @@
+"""The one training loop: compile, fit, evaluate, predict and the *_on_batch methods, for
+Sequential and the functional Model alike.
+
+A model kind writes four hooks over lists (one array per model input / output):
+    _forward_all(xs, training) -> ys      keeps the caches a backward needs
+    _infer_all(xs) -> ys                  keeps nothing (predict, evaluate)
+    _backward_all(douts, from_logits)     douts: one gradient (or None) per output
+    _output_logits(i) -> array or None    the pre-activation behind output i, when its loss
+                                          can be computed from it (as Keras on TensorFlow does)
+and names its inputs and outputs (`input_names`, `output_names`).
+
+Losses, loss weights and metrics follow Keras 3's compile: one loss for every output, or one per
+output (list or dict by output name); the total is sum(loss_weight * loss); with several losses
+each also appears in the logs as '<output>_loss', and metrics of output 'o' as 'o_<metric>'.
+Every input check runs before a weight changes: a call that raises leaves weights and optimizer
+state as they were.
+"""
+import numpy as np
+
+from bptt import callbacks as callbacks_module, data_adapter, losses, metrics
+from bptt import optimizers
+from bptt.layers.base import Layer, unique_name
+from bptt.progbar import Progbar
+
+# Which activation a crossentropy reads its logits from (Keras' TensorFlow backend does the same:
+# it takes the logits behind a sigmoid/softmax output instead of clipping probabilities).
+LOGITS_ACTIVATION = {
+    losses.BinaryCrossentropy: "sigmoid",
+    losses.CategoricalCrossentropy: "softmax",
+    losses.SparseCategoricalCrossentropy: "softmax",
+}
+
+
+def logits_activation(loss):
+    """The activation whose logits `loss` may read, or None."""
+    activation = LOGITS_ACTIVATION.get(type(loss))
+    return None if activation is None or loss.from_logits else activation
+
+
+class _Slot:
+    """One compiled metric: which output it watches and the name it has in the logs."""
+
+    def __init__(self, output, metric, log_name, weighted):
+        self.output, self.metric, self.log_name, self.weighted = output, metric, log_name, weighted
+
+
+class Trainer(Layer):
+    def __init__(self, name=None, trainable=True, prefix="model"):
+        super().__init__(name=name or unique_name(prefix), trainable=trainable)
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False  # a callback may set these to end fit / evaluate / predict
+        self.stop_evaluating = False
+        self.stop_predicting = False
+        self.history = None
+        self.metrics = []
+        self._slots = []
+        self._losses = []
+        self._loss_weights = []
+        self._compile_args = {}
+
+    # -- hooks a model kind writes -------------------------------------------------------------
+    input_names = ()
+    output_names = ()
+    _outputs_are_dict = False  # Model(inputs, {"name": tensor, ...})
+
+    def _forward_all(self, xs, training):
+        raise NotImplementedError
+
+    def _infer_all(self, xs):
+        raise NotImplementedError
+
+    def _backward_all(self, douts, from_logits):
+        raise NotImplementedError
+
+    def _output_logits(self, index):
+        return None
+
+    def _check_inputs(self, xs, what, check_ids):
+        """Build if needed and check the input arrays against the model (before any change)."""
+
+    def _unique_layers(self):
+        raise NotImplementedError
+
+    def _output_shapes(self):
+        return [None] * len(self.output_names)
+
+    # -- compile -------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True):
+        if loss is None:
+            raise ValueError("compile needs a loss, e.g. loss='binary_crossentropy'.")
+        names = list(self.output_names)
+        resolved = _per_output(loss, names, "loss", losses.get, self._outputs_are_dict)
+        weights = _loss_weights(loss_weights, names, resolved)
+        for what, spec in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if spec is not None and not isinstance(spec, (list, tuple, dict)):
+                raise ValueError(f"Expected `{what}` argument to be a list, tuple, or dict. "
+                                 f"Received instead: {what}={spec!r} of type {type(spec)}")
+        self.optimizer = optimizers.get(optimizer)
+        self._losses, self._loss_weights = resolved, weights
+        self.loss = resolved[0] if len(resolved) == 1 else loss
+        self._compile_args = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                              "weighted_metrics": weighted_metrics}
+        self._metric_specs = (metrics, weighted_metrics)
+        self.metrics, self._slots = [], []
+        self.compiled = True
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call model.compile(optimizer=..., loss=...) before model.{what}()."
+            )
+
+    def _build_metrics(self):
+        """Metric objects, resolved per output as Keras resolves 'accuracy' (from shapes)."""
+        if not self._slots and any(spec for spec in self._metric_specs):
+            names, shapes = list(self.output_names), self._output_shapes()
+            counts = {}
+            for weighted, spec in zip((False, True), self._metric_specs):
+                for index, specs in enumerate(_metrics_per_output(spec, names)):
+                    for item in specs:
+                        metric = metrics.get(item, loss=self._losses[index],
+                                             output_shape=shapes[index])
+                        name = metric.name if len(names) == 1 else f"{names[index]}_{metric.name}"
+                        if name in counts:
+                            counts[name] += 1
+                            name = (f"{name.removesuffix(metric.name)}weighted_{metric.name}"
+                                    if weighted and counts[name] == 2 else f"{name}_{counts[name] - 1}")
+                        counts.setdefault(name, 1)
+                        self._slots.append(_Slot(index, metric, name, weighted))
+            self.metrics = [slot.metric for slot in self._slots]
+        for slot in self._slots:
+            slot.metric.reset_state()
+
+    # -- one step ------------------------------------------------------------------------------
+    def _losses_and_grads(self, ys, outputs, sws):
+        """(total loss, per-output unweighted losses, d total / d output, from_logits flags)."""
+        total, parts, douts, from_logits = 0.0, [], [], []
+        for index, (loss, weight) in enumerate(zip(self._losses, self._loss_weights)):
+            if loss is None:
+                parts.append(None), douts.append(None), from_logits.append(False)
+                continue
+            sw = sws[index] if sws is not None else None
+            logits = self._output_logits(index) if logits_activation(loss) else None
+            if logits is not None:
+                value, dout = loss.value_and_grad_logits(ys[index], logits, sw)
+            else:
+                value, dout = loss.value_and_grad(ys[index], outputs[index], sw)
+            value = float(value)
+            if weight is not None:
+                dout = dout * dout.dtype.type(weight)
+            total += value if weight is None else value * weight
+            parts.append(value), douts.append(dout), from_logits.append(logits is not None)
+        return total, parts, douts, from_logits
+
+    def _trainable_pairs(self):
+        pairs = []
+        if not self.trainable:
+            return pairs
+        for layer in self._unique_layers():
+            if isinstance(layer, Trainer):
+                pairs.extend(layer._trainable_pairs())
+            elif layer.trainable:
+                pairs.extend(layer_gradient_pairs(layer))
+        return pairs
+
+    def _train_step(self, xs, ys, sws):
+        outputs = self._forward_all(xs, training=True)
+        total, parts, douts, from_logits = self._losses_and_grads(ys, outputs, sws)
+        self._backward_all(douts, from_logits)
+        self.optimizer.apply_gradients(self._trainable_pairs())
+        self._update_metrics(ys, outputs, sws)
+        return total, parts
+
+    def _test_step(self, xs, ys, sws):
+        outputs = self._infer_all(xs)
+        total, parts, _, _ = self._losses_and_grads(ys, outputs, sws)
+        self._update_metrics(ys, outputs, sws)
+        return total, parts
+
+    def _update_metrics(self, ys, outputs, sws):
+        # As Keras: compile(metrics=...) ignore sample_weight; weighted_metrics use it.
+        for slot in self._slots:
+            sw = sws[slot.output] if (slot.weighted and sws is not None) else None
+            if sw is None:
+                slot.metric.update_state(ys[slot.output], outputs[slot.output])
+            else:
+                slot.metric.update_state(ys[slot.output], outputs[slot.output], sample_weight=sw)
+
+    # -- running means over batches (Keras' loss trackers, weighted by batch size) -------------
+    def _new_totals(self):
+        return {"loss": [0.0, 0]} | {name: [0.0, 0] for name in self._loss_names()}
+
+    def _loss_names(self):
+        active = [i for i, loss in enumerate(self._losses) if loss is not None]
+        if len(active) < 2:
+            return []
+        return [f"{self.output_names[i]}_loss" for i in active]
+
+    def _add_to_totals(self, totals, total, parts, count):
+        totals["loss"][0] += total * count
+        totals["loss"][1] += count
+        names = iter(self._loss_names())
+        if self._loss_names():
+            for part in parts:
+                if part is not None:
+                    entry = totals[next(names)]
+                    entry[0] += part * count
+                    entry[1] += count
+
+    def _logs(self, totals):
+        logs = {name: (value / count if count else 0.0) for name, (value, count) in totals.items()}
+        logs.update({slot.log_name: float(slot.metric.result()) for slot in self._slots})
+        return dict(sorted(logs.items()))
+
+    def _ordered(self, logs):
+        """evaluate()'s list: loss, then each output's loss, then the metrics in compile order."""
+        names = ["loss", *self._loss_names(), *(slot.log_name for slot in self._slots)]
+        values = [logs[name] for name in names]
+        return values[0] if len(values) == 1 else values
+
+    # -- data ------------------------------------------------------------------------------------
+    def _prepare(self, x, y=None, sample_weight=None, what="fit", check_ids=True):
+        """Arrays as lists (one per input / output), checked, before anything changes."""
+        xs = data_adapter.as_list(x, list(self.input_names), "x")
+        ys = None if y is None else data_adapter.as_list(y, list(self.output_names), "y")
+        sws = None if sample_weight is None else data_adapter.as_list(
+            sample_weight, list(self.output_names), "sample_weight", repeat=True)
+        data_adapter.check_lengths(xs, ys, sws)
+        self._check_inputs(xs, what, check_ids)
+        return xs, ys, sws
+
+    def _batches(self, data, what, batch_size, shuffle=False, steps=None, check_ids=True):
+        """A BatchSource over (xs, ys, sws) arrays or over a dataset (generator, PyDataset,
+        tf.data.Dataset), each batch checked as it comes."""
+        if data_adapter.is_dataset(data[0]):
+            if any(item is not None for item in data[1:]):
+                raise ValueError(
+                    f"{what}: when x is a dataset, generator or PyDataset it yields the targets "
+                    "itself; do not pass y or sample_weight as well.")
+            prepare = (lambda batch: self._prepare(*batch, what=what, check_ids=check_ids))
+            return data_adapter.DatasetBatches(data[0], prepare, steps)
+        if steps is not None:
+            raise ValueError(f"{what}: steps is for datasets and generators; with arrays, pick "
+                             "the samples by slicing them (e.g. x[:steps * batch_size]).")
+        arrays = self._prepare(*data, what=what, check_ids=check_ids)
+        return data_adapter.ArrayBatches(arrays, batch_size or 32, shuffle)
+
+    # -- fit / evaluate / predict ------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        self._require_compiled("fit")
+        dataset = data_adapter.is_dataset(x)
+        if y is None and not dataset:
+            raise ValueError("fit needs targets: model.fit(x, y, ...), or a dataset / generator "
+                             "that yields (x, y) batches.")
+        if dataset and validation_split:
+            raise ValueError("validation_split is only supported for NumPy arrays, not for "
+                             "datasets or generators: pass validation_data=(x_val, y_val).")
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError("Pass either class_weight or sample_weight to fit, not both.")
+        train = self._batches((x, y, sample_weight), "fit", batch_size, shuffle, steps_per_epoch)
+        if class_weight is not None:
+            train.class_weight(class_weight, len(self.output_names))
+        val = None
+        if validation_data is not None:
+            if data_adapter.is_dataset(validation_data):
+                val = self._batches((validation_data, None, None), "validation_data", None,
+                                    steps=validation_steps)
+            else:
+                if len(validation_data) not in (2, 3):
+                    raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, "
+                                     f"sample_weight), got {len(validation_data)} items.")
+                val = self._batches(tuple(validation_data) + (None,) * (3 - len(validation_data)),
+                                    "validation_data", validation_batch_size or batch_size)
+        elif validation_split:
+            val = train.split_validation(validation_split, validation_batch_size or batch_size)
+        verbose = 1 if verbose == "auto" else verbose
+        history = callbacks_module.History()
+        extra = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
+        cbs = callbacks_module.CallbackList(list(callbacks or []) + extra + [history], self,
+                                            {"epochs": epochs, "steps": train.steps,
+                                             "verbose": verbose})
+        self.history = history
+        self.stop_training = False
+        self._build_metrics()
+        cbs.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            self._build_metrics()
+            cbs.on_epoch_begin(epoch)
+            totals, logs = self._new_totals(), {}
+            for step, (xs, ys, sws) in enumerate(train.epoch()):
+                cbs.on_train_batch_begin(step)
+                total, parts = self._train_step(xs, ys, sws)
+                self._add_to_totals(totals, total, parts, len(xs[0]))
+                logs = self._logs(totals)
+                cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_batches(val, callbacks=cbs)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end()
+        return history
+
+    def _evaluate_batches(self, source, progbar=None, callbacks=None):
+        """The test loop of evaluate and of fit's validation, with Keras' test hooks."""
+        cbs = callbacks or callbacks_module.CallbackList([], self, {})
+        self._build_metrics()
+        self.stop_evaluating = False
+        cbs.on_test_begin()
+        totals = self._new_totals()
+        for step, (xs, ys, sws) in enumerate(source.epoch()):
+            cbs.on_test_batch_begin(step)
+            total, parts = self._test_step(xs, ys, sws)
+            self._add_to_totals(totals, total, parts, len(xs[0]))
+            logs = self._logs(totals)
+            if progbar is not None:
+                progbar.update(step + 1, logs, finalize=False)
+            cbs.on_test_batch_end(step, logs)
+            if self.stop_evaluating:
+                break
+        logs = self._logs(totals)
+        if progbar is not None:
+            progbar.update(progbar.target, logs, finalize=True)
+        cbs.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        self._require_compiled("evaluate")
+        if y is None and not data_adapter.is_dataset(x):
+            raise ValueError("evaluate needs targets: model.evaluate(x, y).")
+        source = self._batches((x, y, sample_weight), "evaluate", batch_size, steps=steps)
+        verbose = 1 if verbose == "auto" else verbose
+        progbar = Progbar(source.steps or 1, verbose) if verbose else None
+        cbs = callbacks_module.CallbackList(callbacks or [], self,
+                                            {"epochs": 1, "steps": source.steps,
+                                             "verbose": verbose})
+        logs = self._evaluate_batches(source, progbar, cbs)
+        return logs if return_dict else self._ordered(logs)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        source = self._batches((x, None, None), "predict", batch_size, steps=steps,
+                               check_ids=False)
+        verbose = 1 if verbose == "auto" else verbose
+        progbar = Progbar(source.steps or 1, verbose) if verbose else None
+        cbs = callbacks_module.CallbackList(callbacks or [], self,
+                                            {"epochs": 1, "steps": source.steps,
+                                             "verbose": verbose})
+        self.stop_predicting = False
+        cbs.on_predict_begin()
+        batches = []
+        for step, (xs, _, _) in enumerate(source.epoch(targets=False)):
+            cbs.on_predict_batch_begin(step)
+            batches.append(self._infer_all(xs))
+            if progbar is not None:
+                progbar.update(step + 1, finalize=False)
+            cbs.on_predict_batch_end(step, {"outputs": self._pack_outputs(batches[-1])})
+            if self.stop_predicting:
+                break
+        if progbar is not None:
+            progbar.update(progbar.target, finalize=True)
+        cbs.on_predict_end()
+        if not batches:
+            raise ValueError("predict got no data: the dataset or generator yielded no batch.")
+        return self._pack_outputs([np.concatenate(parts, axis=0) for parts in zip(*batches)])
+
+    def _pack_outputs(self, outputs):
+        """One array for one output, else a list (a dict when the model's outputs were)."""
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        self._require_compiled("train_on_batch")
+        xs, ys, sws = self._prepare(x, y, sample_weight, "train_on_batch")
+        if class_weight is not None:
+            sws = data_adapter.class_weights_for(ys, class_weight)
+        self._build_metrics()
+        totals = self._new_totals()
+        total, parts = self._train_step(xs, ys, sws)
+        self._add_to_totals(totals, total, parts, len(xs[0]))
+        logs = self._logs(totals)
+        return logs if return_dict else self._ordered(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._require_compiled("test_on_batch")
+        xs, ys, sws = self._prepare(x, y, sample_weight, "test_on_batch")
+        self._build_metrics()
+        totals = self._new_totals()
+        total, parts = self._test_step(xs, ys, sws)
+        self._add_to_totals(totals, total, parts, len(xs[0]))
+        logs = self._logs(totals)
+        return logs if return_dict else self._ordered(logs)
+
+    def predict_on_batch(self, x):
+        xs, _, _ = self._prepare(x, what="predict_on_batch", check_ids=False)
+        return self._pack_outputs(self._infer_all(xs))
+
+    def reset_states(self):
+        """Zero the states of every stateful layer inside (Keras 2's Model.reset_states)."""
+        for layer in self._unique_layers():
+            reset = getattr(layer, "reset_states", None)
+            if callable(reset) and (isinstance(layer, Trainer) or getattr(layer, "stateful", False)
+                                    or hasattr(layer, "forward_layer")):
+                reset()
+
+    # -- weights ---------------------------------------------------------------------------------
+    @property
+    def layers(self):
+        return list(self._unique_layers())
+
+    @property
+    def weights(self):
+        return [w for layer in self._unique_layers() for w in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [w for layer in self._unique_layers() for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        if not self.trainable:
+            return self.weights
+        return [w for layer in self._unique_layers() for w in layer.non_trainable_weights]
+
+    def get_weights(self):
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        weights = list(weights)
+        expected = [w.shape for w in self.weights]
+        if len(weights) != len(expected):
+            raise ValueError(f"Model '{self.name}' has {len(expected)} weight arrays, "
+                             f"got {len(weights)}.")
+        for index, (shape, new) in enumerate(zip(expected, weights)):
+            if np.shape(new) != shape:
+                raise ValueError(f"Weight {index} of model '{self.name}' has shape {shape}, "
+                                 f"got {np.shape(new)}.")
+        start = 0
+        for layer in self._unique_layers():
+            count = len(layer.weights)
+            if count:
+                layer.set_weights(weights[start:start + count])
+            start += count
+
+    def weight_names(self):
+        return [name for layer in self._unique_layers() for name in layer.weight_names()]
+
+    def count_params(self):
+        return sum(layer.count_params() for layer in self._unique_layers())
+
+    def get_layer(self, name=None, index=None):
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(layers)} layers.")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[layer.name for layer in layers]}.")
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        from bptt.summary import summary_text
+
+        (print_fn or print)(summary_text(self, line_length))
+
+    def save(self, filepath, overwrite=True):
+        from bptt import saving
+
+        saving.save_model(self, filepath)
+
+    def save_weights(self, filepath, overwrite=True):
+        from bptt import saving
+
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath):
+        from bptt import saving
+
+        saving.load_weights(self, filepath)
+
+
+def layer_gradient_pairs(layer):
+    """(gradient, weight) for every trainable weight of a layer; an Embedding's gradient comes
+    as Keras on TensorFlow hands it over (optimizers.RowGradient)."""
+    squares = getattr(layer, "grad_squares", {})
+    rows = getattr(layer, "grad_rows", {})
+    lookups = getattr(layer, "grad_lookups", {})
+    frozen = getattr(layer, "non_trainable", ())
+    pairs = []
+    for key, value in layer.params.items():
+        if key in frozen:
+            continue
+        grad = layer.grads[key]
+        if key in squares:
+            grad = optimizers.RowGradient(grad, squares[key], rows.get(key), lookups.get(key))
+        pairs.append((grad, value))
+    return pairs
+
+
+def _per_output(spec, names, what, resolve, outputs_are_dict=False):
+    """compile's loss as one entry (or None) per output: one for all, a list, or a dict."""
+    if isinstance(spec, dict):
+        if set(spec) - set(names) or (set(spec) != set(names) and not outputs_are_dict):
+            raise ValueError(f"Expected keys {names} in {what} dict, but found "
+                             f"{what}.keys()={list(spec.keys())}")
+        return [resolve(spec[name]) if spec.get(name) is not None else None for name in names]
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != len(names):
+            raise ValueError(
+                f"The model has {len(names)} output(s) {names}, and `{what}` is a list of "
+                f"{len(spec)}: give one entry per output (None for an output without one), or a "
+                "dict keyed by output name.")
+        return [None if item is None else resolve(item) for item in spec]
+    return [resolve(spec)] * len(names)  # one loss for every output (losses keep no state)
+
+
+def _loss_weights(spec, names, resolved):
+    if spec is None:
+        return [None] * len(names)
+    if isinstance(spec, (int, float)):
+        return [float(spec)] * len(names)
+    if isinstance(spec, dict):
+        unknown = sorted(set(spec) - set(names))
+        if unknown:
+            raise ValueError(f"loss_weights has keys {unknown} that are not output names "
+                             f"{names}.")
+        return [float(spec[name]) if name in spec else None for name in names]
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != len(names):
+            raise ValueError(f"`loss_weights` must match the number of losses, got "
+                             f"{len(names)} losses and {len(spec)} weights.")
+        return [None if w is None else float(w) for w in spec]
+    raise ValueError("Expected `loss_weights` argument to be a float (single output case) or a "
+                     f"list, tuple, or dict (multiple output case). Received instead: "
+                     f"loss_weights={spec!r} of type {type(spec)}")
+
+
+def _metrics_per_output(spec, names):
+    """compile's metrics as a list of metric specs per output."""
+    if not spec:
+        return [[] for _ in names]
+    if len(names) == 1:
+        flat = list(spec.values()) if isinstance(spec, dict) else list(spec)
+        out = []
+        for item in flat:
+            out.extend(item if isinstance(item, (list, tuple)) else [item])
+        return [out]
+    if isinstance(spec, dict):
+        unknown = sorted(set(spec) - set(names))
+        if unknown:
+            raise ValueError(f"Invalid `metrics`: keys {unknown} are not output names {names}.")
+        return [_as_specs(spec.get(name)) for name in names]
+    if len(spec) == len(names) and any(isinstance(item, (list, tuple)) or item is None
+                                       for item in spec):
+        return [_as_specs(item) for item in spec]
+    if len(spec) == len(names):
+        return [[item] for item in spec]
+    raise ValueError(
+        f"Invalid `metrics`: the model has {len(names)} outputs {names}; give metrics as a "
+        "dict keyed by output name (e.g. {'%s': ['accuracy']}) or a list with one entry per "
+        f"output. Received: metrics={spec!r}" % names[0])
+
+
+def _as_specs(item):
+    if item is None:
+        return []
+    return list(item) if isinstance(item, (list, tuple)) else [item]
