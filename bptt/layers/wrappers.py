@@ -137,6 +137,9 @@ class Bidirectional(Layer):
             dy_f = [dy_f, *dstates[:half]]
             dy_b = [dy_b, *dstates[half:]]
         dx = self.forward_layer.backward(dy_f) + self.backward_layer.backward(dy_b)
+        # the gradients of initial_state: the forward layer's states, then the backward one's
+        self.initial_state_grads = (list(self.forward_layer.initial_state_grads or [])
+                                    + list(self.backward_layer.initial_state_grads or []))
         self.grads = {f"forward/{k}": v for k, v in self.forward_layer.grads.items()}
         self.grads.update({f"backward/{k}": v for k, v in self.backward_layer.grads.items()})
         return dx
