@@ -146,10 +146,10 @@ def _read_archive(filepath):
 
 
 def load_model(filepath, compile=True):
-    from bptt.models import Model, Sequential
+    from bptt.models import Functional, Sequential
 
     config, weights, optimizer_state = _read_archive(os.fspath(filepath))
-    kinds = {"Sequential": Sequential, "Model": Model}
+    kinds = {"Sequential": Sequential, "Functional": Functional}
     if config["class_name"] not in kinds:
         raise ValueError(f"Unknown model class {config['class_name']!r}: a bptt model file holds "
                          f"one of {sorted(kinds)}.")

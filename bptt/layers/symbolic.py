@@ -134,21 +134,19 @@ def _as_tensor_list(value, what, layer):
 
 
 def _check_compatible(layer, shapes):
-    """Keras' input check for a layer that is already built (shared or called again)."""
+    """Keras' input check for a layer that is already built (shared or called again): the
+    feature axis must match what the weights were made for. Other axes may differ, as Keras'
+    input specs allow (an Embedding or Dense shared by sequences of different lengths)."""
     built = getattr(layer, "input_shape", None)
-    if not layer.built or built is None or isinstance(built, list) or len(shapes) != 1:
+    if (not layer.built or built is None or isinstance(built, list) or len(shapes) != 1
+            or hasattr(layer, "input_dim") or not layer.params):
         return
     shape = shapes[0]
-    if len(shape) != len(built):
+    want, got = built[-1], shape[-1] if shape else None
+    if want is not None and got is not None and want != got:
         raise ValueError(
-            f'Input 0 of layer "{layer.name}" is incompatible with the layer: expected '
-            f"ndim={len(built)}, found ndim={len(shape)}. Full shape received: {shape}")
-    for axis, (want, got) in enumerate(zip(built, shape)):
-        if axis and want is not None and got is not None and want != got:
-            raise ValueError(
-                f'Input 0 of layer "{layer.name}" is incompatible with the layer: expected '
-                f"axis {axis - len(built)} of input shape to have value {want}, but received "
-                f"input with shape {shape}")
+            f'Input 0 of layer "{layer.name}" is incompatible with the layer: expected axis -1 '
+            f"of input shape to have value {want}, but received input with shape {shape}")
 
 
 def _state_count(layer):

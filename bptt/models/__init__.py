@@ -5,10 +5,8 @@
     model = models.Sequential([layers.Embedding(20000, 128), layers.LSTM(64),
                                layers.Dense(1, activation="sigmoid")])
 """
-from bptt.models.functional import Model
+from bptt.models.functional import Functional, Model
 from bptt.models.sequential import Sequential
-
-Functional = Model
 
 
 def load_model(filepath, compile=True, custom_objects=None, safe_mode=True):

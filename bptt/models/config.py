@@ -89,7 +89,7 @@ def _layer_from(entry):
     if entry["class_name"] in ("Sequential", "Functional", "Model"):
         from bptt import models
 
-        kind = models.Sequential if entry["class_name"] == "Sequential" else models.Model
+        kind = models.Sequential if entry["class_name"] == "Sequential" else models.Functional
         return kind.from_config(entry["config"])
     return deserialize(entry)
 

@@ -82,7 +82,7 @@ def _ordered_nodes(inputs, outputs):
                     key=lambda layer: (-layer_depth[id(layer)], first_met[id(layer)][0]))
     nodes = sorted(order, key=lambda node: -depth.get(id(node), 0))  # stable: keeps topology
     _check_connected(inputs, nodes)
-    return nodes, layers
+    return nodes, layers, [depth.get(id(node), 0) for node in nodes]
 
 
 def _check_connected(inputs, nodes):
@@ -149,6 +149,30 @@ def _leaf_layers(layer):
     return [layer] if layer.params else []
 
 
+def _accumulate(total, layer):
+    """Adds what one backward of `layer` left to `total` (copies: the fused Embedding reuses its
+    buffers). An Embedding's per-lookup parts (optimizers.RowGradient) add up as TensorFlow's
+    slices of two lookups would: squares summed, rows joined, lookups concatenated."""
+    def add(attribute, key, value, combine):
+        entries = total.setdefault(attribute, {})
+        entries[key] = np.array(value, copy=True) if key not in entries \
+            else combine(entries[key], value)
+
+    for key, grad in layer.grads.items():
+        add("grads", key, grad, np.add)
+    for key, squares in getattr(layer, "grad_squares", {}).items():
+        add("grad_squares", key, squares, np.add)
+    for key, rows in getattr(layer, "grad_rows", {}).items():
+        if rows is not None:
+            add("grad_rows", key, rows, np.logical_or)
+    for key, lookups in getattr(layer, "grad_lookups", {}).items():
+        if lookups is not None:
+            entries = total.setdefault("grad_lookups", {})
+            ids, dy = (np.array(part, copy=True) for part in lookups)
+            entries[key] = (ids, dy) if key not in entries else (
+                np.concatenate([entries[key][0], ids]), np.concatenate([entries[key][1], dy]))
+
+
 def _flatten_value(nested, value):
     """A layer's return value as a flat list, following the node's output nesting."""
     if nested is None:
@@ -157,18 +181,36 @@ def _flatten_value(nested, value):
 
 
 class Model(Trainer):
-    """Keras' functional Model: `Model(inputs, outputs, name=None)`."""
+    """Keras' Model. `Model(inputs, outputs, name=None)` makes a Functional model (as in Keras,
+    where type(model).__name__ is 'Functional'); Sequential is a Model too."""
+
+    def __new__(cls, *args, **kwargs):
+        return super().__new__(Functional if cls is Model else cls)
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError(
+            "bptt's Model is the functional model: Model(inputs, outputs). Subclassed models (a "
+            "Model with its own call method) are not supported, since every layer's backward "
+            "pass is written by hand and an arbitrary call has none: build the same network "
+            "with Input and layer calls, or with Sequential.")
+
+
+    @classmethod
+    def from_config(cls, config):
+        from bptt.models.config import functional_from_config
+
+        return functional_from_config(Functional, config)
+
+
+class Functional(Model):
+    """A graph of layer calls: Model(inputs, outputs, name=None)."""
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         if inputs is None or outputs is None:
-            raise TypeError(
-                "bptt's Model is the functional model: Model(inputs, outputs). Subclassed "
-                "models (a Model with its own call method) are not supported, since every "
-                "layer's backward pass is written by hand and an arbitrary call has none: build "
-                "the same network with Input and layer calls, or with Sequential.")
+            Model.__init__(self)
         if kwargs:
             raise TypeError(f"Model got unexpected keyword argument(s) {sorted(kwargs)}.")
-        super().__init__(name=name, trainable=trainable, prefix="functional")
+        Trainer.__init__(self, name=name, trainable=trainable, prefix="functional")
         flat_inputs, input_keys, self._inputs_nested = _flatten_structure(inputs, "inputs")
         flat_outputs, output_keys, self._outputs_nested = _flatten_structure(outputs, "outputs")
         _check_tensors(flat_inputs, "inputs")
@@ -180,7 +222,7 @@ class Model(Trainer):
                     f"layer '{tensor.node.layer.name}'. To reuse part of a model, call it on a "
                     "new Input.")
         self._inputs, self._outputs = flat_inputs, flat_outputs
-        self._nodes, self._layer_list = _ordered_nodes(flat_inputs, flat_outputs)
+        self._nodes, self._layer_list, self._depths = _ordered_nodes(flat_inputs, flat_outputs)
         self._input_keys, self._output_keys = input_keys, output_keys
         self._outputs_are_dict = output_keys is not None
         self.input_names = input_keys or [t.node.layer.name for t in flat_inputs]
@@ -227,6 +269,15 @@ class Model(Trainer):
 
     def _unique_layers(self):
         return self._layer_list
+
+    def _sequential_like(self):
+        """Keras' test for summary's short form: one node per depth, each taking at most one
+        tensor, and no layer called twice."""
+        depths = {}
+        for node, depth in zip(self._nodes, self._depths):
+            depths.setdefault(depth, []).append(node)
+        return all(len(nodes) == 1 and len(nodes[0].inputs + nodes[0].states) <= 1
+                   for nodes in depths.values()) and not self._shared
 
     def _output_shapes(self):
         return [t.shape for t in self._outputs]
@@ -315,9 +366,7 @@ class Model(Trainer):
             reached.add(id(layer))
             if id(layer) in self._shared:
                 for leaf in _leaf_layers(layer):
-                    total = summed.setdefault(id(leaf), (leaf, {}))[1]
-                    for key, grad in leaf.grads.items():  # copies: a buffer may be reused
-                        total[key] = grad.copy() if key not in total else total[key] + grad
+                    _accumulate(summed.setdefault(id(leaf), (leaf, {}))[1], leaf)
             dxs = dx if node.inputs_are_list else [dx]
             state_grads = list(getattr(layer, "initial_state_grads", None) or []) \
                 if node.states else []
@@ -325,11 +374,9 @@ class Model(Trainer):
                 if grad is not None:
                     grads[id(tensor)] = grad if id(tensor) not in grads \
                         else grads[id(tensor)] + grad
-        for layer, total in summed.values():
-            layer.grads = total  # sums over every node of a shared layer
-            for key in ("grad_squares", "grad_rows", "grad_lookups"):
-                if getattr(layer, key, None):
-                    setattr(layer, key, {})  # the sum is a plain dense gradient
+        for layer, total in summed.values():  # a shared layer: the sums over its nodes
+            for attribute, values in total.items():
+                setattr(layer, attribute, values)
         for layer in self._layer_list:  # a layer no gradient reached gets zeros, not stale ones
             if id(layer) not in reached:
                 for leaf in _leaf_layers(layer):
@@ -392,8 +439,3 @@ class Model(Trainer):
 
         return functional_config(self)
 
-    @classmethod
-    def from_config(cls, config):
-        from bptt.models.config import functional_from_config
-
-        return functional_from_config(cls, config)

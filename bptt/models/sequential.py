@@ -13,12 +13,13 @@ import numpy as np
 
 from bptt.layers import LSTM, Embedding, InputLayer, Layer, deserialize, serialize
 from bptt.layers import symbolic
+from bptt.models.functional import Model
 from bptt.models.training import Trainer, logits_activation
 
 
-class Sequential(Trainer):
+class Sequential(Model):
     def __init__(self, layers=None, trainable=True, name=None):
-        super().__init__(name=name, trainable=trainable, prefix="sequential")
+        Trainer.__init__(self, name=name, trainable=trainable, prefix="sequential")
         self._layers = []
         self._input_layer = None
         self.built = False
