@@ -84,8 +84,9 @@ class MaxPooling1D(_Pooling1D):
     def backward(self, dy):
         first_max, steps, pads = self.cache
         P = self.pool_size[0]
-        # dy (B, T_out, C) goes to the tap that held the maximum: (B, T_out, P, C).
-        dwindows = (np.arange(P)[None, None, :, None] == first_max[:, :, None, :]) * dy[:, :, None, :]
+        # dy (B, T_out, C) goes to the tap that held the maximum.
+        at_max = np.arange(P)[None, None, :, None] == first_max[:, :, None, :]  # (B, T_out, P, C)
+        dwindows = at_max * dy[:, :, None, :]
         return self._scatter(dwindows.astype(dy.dtype, copy=False), steps, pads)
 
 

@@ -143,7 +143,8 @@ def test_keras_defaults_weight_layout_and_config():
     assert layers.Conv1D.from_config(json_like).get_config() == config
     assert layers.Conv1D(2, 1, use_bias=False, padding="CAUSAL").padding == "causal"
     assert layers.Conv1D(5, 4, strides=3).compute_output_shape((None, None, 2)) == (None, None, 5)
-    assert layers.Conv1D(5, 4, strides=3, padding="same").compute_output_shape((4, 10, 2)) == (4, 4, 5)
+    same = layers.Conv1D(5, 4, strides=3, padding="same")
+    assert same.compute_output_shape((4, 10, 2)) == (4, 4, 5)
 
 
 @pytest.mark.parametrize("kwargs, error, match", [

@@ -230,3 +230,22 @@ def test_bad_inputs(cls, rng):
     assert layer.forward(rng.normal(size=(2, 9, 4)).astype("float32")).shape == (2, 9, 4)
     with pytest.raises(ValueError, match="duplicate"):
         layers.LayerNormalization(axis=[2, -1]).build((None, 5, 4))
+
+
+def test_fit_leaves_the_moving_statistics_to_forward(rng):
+    """In a model, only forward moves moving_mean / moving_variance: the optimizer (here with a
+    weight decay that would shrink every weight it is given) never sees them."""
+    from bptt import models, optimizers
+
+    x = rng.normal(2.0, 3.0, size=(8, 5, 3)).astype("float32")
+    y = rng.normal(size=(8, 5, 2)).astype("float32")
+    model = models.Sequential([layers.Input(shape=(5, 3)), layers.BatchNormalization(),
+                               layers.Dense(2)])
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.1, weight_decay=0.5), loss="mse")
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    bn = next(layer for layer in model.layers if isinstance(layer, layers.BatchNormalization))
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(bn.params["moving_mean"], 0.01 * x64.mean(axis=(0, 1)), rtol=1e-5)
+    np.testing.assert_allclose(bn.params["moving_variance"],
+                               0.99 + 0.01 * x64.var(axis=(0, 1)), rtol=1e-5)
+    assert not np.allclose(bn.params["gamma"], 1)  # gamma did train

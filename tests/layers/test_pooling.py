@@ -128,7 +128,8 @@ def test_aliases_defaults_and_config():
     assert layers.MaxPool1D is layers.MaxPooling1D and layers.AvgPool1D is layers.AveragePooling1D
     assert layers.GlobalMaxPool1D is layers.GlobalMaxPooling1D
     assert layers.GlobalAvgPool1D is layers.GlobalAveragePooling1D
-    assert layers.deserialize({"class_name": "MaxPool1D", "config": {"pool_size": 3}}).pool_size == (3,)
+    alias_config = {"class_name": "MaxPool1D", "config": {"pool_size": 3}}
+    assert layers.deserialize(alias_config).pool_size == (3,)
     layer = layers.MaxPooling1D()
     config = layer.get_config()
     assert (config["pool_size"], config["strides"], config["padding"], config["data_format"]) == (
