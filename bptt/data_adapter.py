@@ -177,6 +177,9 @@ def _numpy(value):
     return None if value is None else np.asarray(value)
 
 
+_END = object()
+
+
 class DatasetBatches:
     """Batches drawn from a dataset, each passed through `prepare(x, y, sample_weight)`.
 
@@ -191,7 +194,8 @@ class DatasetBatches:
         self.indexed = hasattr(data, "__getitem__") and hasattr(data, "__len__") and \
             not hasattr(data, "as_numpy_iterator")
         self.one_shot = hasattr(data, "__next__") or (
-            hasattr(data, "__iter__") and not self.indexed and iter(data) is data)
+            hasattr(data, "__iter__") and not self.indexed
+            and not hasattr(data, "as_numpy_iterator") and iter(data) is data)
         self._iterator = None
         length = None
         if self.indexed or (not self.one_shot and hasattr(data, "__len__")):
@@ -202,26 +206,27 @@ class DatasetBatches:
         self.steps = steps if steps is not None else length
 
     def _elements(self):
+        """An iterator over this epoch's elements. A one-shot iterator is handed on as it is:
+        wrapping it in a generator would close it when the epoch stops early."""
         if self.indexed:
-            for index in range(len(self.data)):
-                yield self.data[index]
-            on_epoch_end = getattr(self.data, "on_epoch_end", None)
-            if callable(on_epoch_end):
-                on_epoch_end()
-            return
+            return self._indexed_elements()
         if self.one_shot:
             if self._iterator is None:
                 self._iterator = iter(self.data)
-            yield from self._iterator
-            return
-        source = self.data.as_numpy_iterator() if hasattr(self.data, "as_numpy_iterator") \
-            else iter(self.data)
-        yield from source
+            return self._iterator
+        if hasattr(self.data, "as_numpy_iterator"):
+            return self.data.as_numpy_iterator()
+        return iter(self.data)
+
+    def _indexed_elements(self):
+        for index in range(len(self.data)):
+            yield self.data[index]
 
     def epoch(self, targets=True):
-        count = 0
-        for element in self._elements():
-            if self.steps is not None and count >= self.steps:
+        count, elements = 0, self._elements()
+        while self.steps is None or count < self.steps:  # ask for no batch beyond steps
+            element = next(elements, _END)
+            if element is _END:
                 break
             element = _numpy(element)
             if isinstance(element, list) and len(element) in (1, 2, 3):
@@ -235,7 +240,10 @@ class DatasetBatches:
             xs, ys, sws = self.prepare((x, y if targets else None, sw if targets else None))
             count += 1
             yield xs, ys, sws
-        if count == 0 and self.one_shot:
+        on_epoch_end = getattr(self.data, "on_epoch_end", None)
+        if self.indexed and callable(on_epoch_end):  # PyDataset's hook (it may reshuffle)
+            on_epoch_end()
+        if self.one_shot and self.steps is not None and count < self.steps:
             import warnings
 
             warnings.warn("Your input ran out of data; interrupting training. Make sure the "
