@@ -8,6 +8,11 @@ A layer does three things and keeps nothing else clever:
 2. projects every timestep in one GEMM: xw = x @ kernel + bias      # (T, B, G*H)
 3. hands the time loop to the whole-sequence functions of bptt.kernels (reference or fused).
 Backward runs the same three steps in reverse.
+
+stateful=True (Keras): the layer is built for a fixed batch size and keeps the last states of
+every call, in training and in inference alike, as the initial states of the next call, row i
+to row i, until reset_states(). They enter the next call as constants, so the gradient stops at
+the batch boundary (truncated BPTT). An explicit initial_state=[...] still wins.
 """
 import numpy as np
 
@@ -28,11 +33,6 @@ def _pop_keras_extras(layer_name, kwargs):
             raise NotImplementedError(
                 f"{layer_name}({key}=...) is not supported by bptt; leave it at None."
             )
-    if kwargs.pop("stateful", False):
-        raise NotImplementedError(
-            f"{layer_name}(stateful=True) is not supported by bptt; pass the last states "
-            "explicitly with initial_state=[...] instead."
-        )
     for key in _IGNORED:
         kwargs.pop(key, None)
     return kwargs
@@ -45,8 +45,19 @@ class _Recurrent(Layer):
 
     def __init__(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
                  recurrent_initializer, bias_initializer, dropout, recurrent_dropout, seed,
-                 return_sequences, return_state, go_backwards, **kwargs):
+                 return_sequences, return_state, go_backwards, stateful=False, **kwargs):
+        # Keras 2 declared a stateful model's batch size on its first layer:
+        # LSTM(8, stateful=True, batch_size=4, input_shape=(10, 3)).
+        batch_size = kwargs.pop("batch_size", None)
         super().__init__(**_pop_keras_extras(type(self).__name__, kwargs))
+        if batch_size is not None:
+            if self.declared_input_shape is None:
+                raise ValueError(
+                    f"{type(self).__name__}(batch_size={batch_size}) declares the model's input "
+                    "together with input_shape=(timesteps, features); give both, or start the "
+                    f"model with keras.Input(shape=(timesteps, features), batch_size={batch_size})."
+                )
+            self.declared_input_shape = (int(batch_size),) + tuple(self.declared_input_shape[1:])
         if not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"{type(self).__name__} expects a positive int `units`, got {units!r}.")
         for arg, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
@@ -66,6 +77,8 @@ class _Recurrent(Layer):
         self.return_sequences = return_sequences
         self.return_state = return_state
         self.go_backwards = go_backwards
+        self.stateful = bool(stateful)
+        self.states = None  # stateful: the (B, H) arrays the next call starts from
         self.initial_state_grads = None
 
     # -- shapes and weights -----------------------------------------------------------------
@@ -89,6 +102,18 @@ class _Recurrent(Layer):
         if self.use_bias:
             self.build_bias()
         super().build(input_shape)
+        if self.stateful:
+            if input_shape[0] is None:
+                raise ValueError(
+                    "When using `stateful=True` in a RNN, the batch size must be static. Found "
+                    f"dynamic batch size: sequence.shape={tuple(input_shape)}. "
+                    f"{type(self).__name__} '{self.name}' keeps one state per row of the batch: "
+                    "give the model a fixed batch size, e.g. keras.Input(batch_shape=(4, "
+                    "timesteps, features)) or keras.Input(shape=(timesteps, features), "
+                    "batch_size=4) (Keras 2: batch_input_shape=(4, timesteps, features) on "
+                    "the first layer)."
+                )
+            self._zero_states(input_shape[0])
 
     def build_bias(self):
         self.add_weight("bias", (self.gates * self.units,), self.bias_initializer)
@@ -122,7 +147,41 @@ class _Recurrent(Layer):
         keep = self.rng().random(shape) >= rate
         return keep.astype(dtype) / dtype.type(1 - rate)
 
+    # -- stateful: the last states of one call start the next ----------------------------------
+    def _zero_states(self, batch):
+        # New arrays, never a write into the old ones: a forward's cache may still hold them.
+        self.states = [np.zeros((batch, self.units), dtype=self.dtype) for _ in self.state_names]
+
+    def reset_states(self):
+        """Zero the kept states of a stateful layer (Keras' reset_states); nothing otherwise."""
+        if self.states is not None:
+            self._zero_states(self.states[0].shape[0])
+
+    reset_state = reset_states  # Keras 3's name; reset_states is its compatibility alias
+
+    def _check_stateful_batch(self, batch):
+        expected = self.states[0].shape[0]
+        if batch != expected:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' is stateful: row i of each batch continues "
+                "row i of the batch before it, so every batch must have the batch size the "
+                f"layer was built for. Expected batch size: {expected}, received batch size: "
+                f"{batch}. Pass batch_size={expected} to fit / evaluate / predict and drop the "
+                f"remainder (x[:len(x) // {expected} * {expected}]), or build the model for "
+                "another batch size (keras.Input(batch_shape=...))."
+            )
+
+    def _keep_states(self, last_states):
+        """stateful: the last states (copies: a kernel may reuse its buffers) start the next call."""
+        if self.stateful:
+            self.states = [np.array(state, dtype=self.states[0].dtype) for state in last_states]
+
     def _initial_states(self, initial_state, batch, dtype):
+        if self.stateful:
+            self._check_stateful_batch(batch)
+            if initial_state is None:
+                # Constants of this call: no gradient flows into the batch before (truncated BPTT).
+                return [np.ascontiguousarray(state, dtype=dtype) for state in self.states]
         if initial_state is None:
             return [np.zeros((batch, self.units), dtype=dtype) for _ in self.state_names]
         states = [initial_state] if isinstance(initial_state, np.ndarray) else list(initial_state)
@@ -150,7 +209,8 @@ class _Recurrent(Layer):
         x = np.asarray(x)
         self._check_rank(x.shape)
         if not self.built:
-            self.build((None,) + tuple(x.shape[1:]))
+            # Called on an array, a stateful layer takes that array's batch size, as Keras' does.
+            self.build((x.shape[0] if self.stateful else None,) + tuple(x.shape[1:]))
         if not training:
             return self.infer(x, initial_state=initial_state)
         return self.forward(x, training=training, initial_state=initial_state)
@@ -186,6 +246,7 @@ class _Recurrent(Layer):
             x, kernel, self.input_bias(), self.params["recurrent_kernel"], *states,
             go_backwards=self.go_backwards, return_sequences=self.return_sequences,
             activation=self.activation, recurrent_activation=self.recurrent_activation)
+        self._keep_states(last_states)
         return self._outputs(ys if self.return_sequences else last_states[0], list(last_states))
 
     def inference_function(self):
@@ -218,6 +279,7 @@ class _Recurrent(Layer):
         xw = self._project(x_in, input_mask)  # (T, B, G*H), with the input bias
         hs, last_states, op_cache = self.run_forward(xw, states, recurrent_mask)
         self.cache = (x_in, input_mask, recurrent_mask, op_cache)
+        self._keep_states(last_states)
         output = hs.transpose(1, 0, 2) if self.return_sequences else last_states[0]
         return self._outputs(output, last_states)
 
@@ -326,6 +388,7 @@ class _Recurrent(Layer):
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
         }
 
 
@@ -337,11 +400,11 @@ class SimpleRNN(_Recurrent):
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
-                 return_sequences=False, return_state=False, go_backwards=False, seed=None,
-                 **kwargs):
+                 return_sequences=False, return_state=False, go_backwards=False, stateful=False,
+                 seed=None, **kwargs):
         super().__init__(units, activation, "sigmoid", use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, dropout, recurrent_dropout,
-                         seed, return_sequences, return_state, go_backwards, **kwargs)
+                         seed, return_sequences, return_state, go_backwards, stateful, **kwargs)
 
     def sequence_functions(self, per_gate_masks):
         # The cell has one activation: the base class's recurrent_activation is not its option.
@@ -375,10 +438,10 @@ class LSTM(_Recurrent):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", unit_forget_bias=True, dropout=0.0,
                  recurrent_dropout=0.0, return_sequences=False, return_state=False,
-                 go_backwards=False, seed=None, **kwargs):
+                 go_backwards=False, stateful=False, seed=None, **kwargs):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, dropout, recurrent_dropout,
-                         seed, return_sequences, return_state, go_backwards, **kwargs)
+                         seed, return_sequences, return_state, go_backwards, stateful, **kwargs)
         self.unit_forget_bias = unit_forget_bias
 
     def build_bias(self):
@@ -391,14 +454,15 @@ class LSTM(_Recurrent):
     def infer_with(self, upper, x, lookup=None):
         """upper.infer(self.infer(x)) in one call of the fused two-layer pipeline
         (bptt.kernels.lstm_stack: the two time loops on two cores, a step apart) where it
-        applies: `upper` an LSTM fed by this one's whole sequence, both fused, from zero states,
-        forward in time, neither returning states, a batch of up to 16 sequences. With `lookup`,
+        applies: `upper` an LSTM fed by this one's whole sequence, both fused, from zero states
+        (neither stateful), forward in time, neither returning states, a batch of up to 16
+        sequences. With `lookup`,
         an Embedding in front: x are its token ids, looked up inside the pipeline, i.e.
         upper.infer(self.infer(lookup.infer(x))). None where it does not apply: the caller then
         runs the layers one by one (and gets their errors)."""
         if not (isinstance(upper, LSTM) and self.built and upper.built and self.return_sequences
                 and not (self.go_backwards or upper.go_backwards or self.return_state
-                         or upper.return_state)):
+                         or upper.return_state or self.stateful or upper.stateful)):
             return None
         x = np.asarray(x)
         kernel, upper_kernel = self.params["kernel"], upper.params["kernel"]
@@ -456,11 +520,11 @@ class GRU(_Recurrent):
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
-                 return_sequences=False, return_state=False, go_backwards=False, reset_after=True,
-                 seed=None, **kwargs):
+                 return_sequences=False, return_state=False, go_backwards=False, stateful=False,
+                 reset_after=True, seed=None, **kwargs):
         super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
                          recurrent_initializer, bias_initializer, dropout, recurrent_dropout,
-                         seed, return_sequences, return_state, go_backwards, **kwargs)
+                         seed, return_sequences, return_state, go_backwards, stateful, **kwargs)
         self.reset_after = reset_after
 
     def build_bias(self):

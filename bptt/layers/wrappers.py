@@ -4,6 +4,8 @@ Bidirectional runs a copy of the layer with go_backwards flipped, built from the
 config (as Keras does), puts its sequence back in forward time order, and merges the two:
     concat  [y_f, y_b] on the last axis      sum  y_f + y_b      mul  y_f * y_b
     ave     (y_f + y_b) / 2                  None [y_f, y_b] as a list
+A stateful layer stays stateful inside: each direction keeps its own last states (forward's,
+then backward's in `states`) and reset_states() zeroes both.
 TimeDistributed applies its layer to every timestep at once, by folding time into the batch:
 (B, T, ...) -> (B*T, ...) -> layer -> (B, T, ...).
 """
@@ -48,6 +50,13 @@ class Bidirectional(Layer):
         if backward_layer.return_sequences != layer.return_sequences:
             raise ValueError("Bidirectional: forward and backward layers must agree on "
                              "return_sequences.")
+        stateful = getattr(layer, "stateful", False)
+        if getattr(backward_layer, "stateful", False) != stateful:
+            raise ValueError(
+                "Bidirectional: forward and backward layers must agree on stateful, got "
+                f"{stateful} for the forward layer and "
+                f"{getattr(backward_layer, 'stateful', False)} for the backward layer.")
+        self.stateful = stateful
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
@@ -85,16 +94,56 @@ class Bidirectional(Layer):
             return symbolic.call(self, x, training=training, initial_state=initial_state)
         x = np.asarray(x)
         if not self.built:
-            self.build((None,) + tuple(x.shape[1:]))
+            # A stateful layer takes the batch size of the array it is first called on (Keras).
+            self.build((x.shape[0] if self.stateful else None,) + tuple(x.shape[1:]))
+        if not training:
+            return self.infer(x, initial_state=initial_state)
         return self.forward(x, training=training, initial_state=initial_state)
 
+    # -- stateful ------------------------------------------------------------------------------
+    @property
+    def states(self):
+        """The kept states, the forward layer's then the backward layer's (None: not stateful)."""
+        if getattr(self.forward_layer, "states", None) and getattr(self.backward_layer, "states",
+                                                                   None):
+            return list(self.forward_layer.states) + list(self.backward_layer.states)
+        return None
+
+    def reset_states(self):
+        """Zero both directions' kept states. Keras raises AttributeError for a layer that is
+        not stateful; here that is a no-op, as for a plain recurrent layer, so a model can reset
+        all of its layers in one call."""
+        if self.stateful:
+            self.forward_layer.reset_states()
+            self.backward_layer.reset_states()
+
+    reset_state = reset_states  # Keras 3's name; reset_states is its compatibility alias
+
+    # -- forward / backward ----------------------------------------------------------------------
     def forward(self, x, training=False, initial_state=None):
-        init_f = init_b = None
-        if initial_state is not None:
-            half = len(initial_state) // 2
-            init_f, init_b = initial_state[:half], initial_state[half:]
-        y_f = self.forward_layer.forward(x, training=training, initial_state=init_f)
-        y_b = self.backward_layer.forward(x, training=training, initial_state=init_b)
+        return self._merge(*self._both(
+            lambda layer, init: layer.forward(x, training=training, initial_state=init),
+            initial_state))
+
+    def infer(self, x, initial_state=None):
+        """The two layers' inference passes (their fused kernels), merged; keeps no cache."""
+        out = self._merge(*self._both(lambda layer, init: layer.infer(x, initial_state=init),
+                                      initial_state))
+        self.cache = None
+        return out
+
+    @staticmethod
+    def _split_states(initial_state):
+        if initial_state is None:
+            return None, None
+        half = len(initial_state) // 2
+        return initial_state[:half], initial_state[half:]
+
+    def _both(self, run, initial_state):
+        init_f, init_b = self._split_states(initial_state)
+        return run(self.forward_layer, init_f), run(self.backward_layer, init_b)
+
+    def _merge(self, y_f, y_b):
         states = []
         if self.return_state:
             (y_f, *states_f), (y_b, *states_b) = y_f, y_b
@@ -115,6 +164,11 @@ class Bidirectional(Layer):
         return [out] + states if self.return_state else out
 
     def backward(self, dy):
+        if self.cache is None:
+            raise RuntimeError(
+                f"Bidirectional '{self.name}': backward needs the cache of a forward pass, and "
+                "the last pass kept none (it ran in inference mode: predict, evaluate, or calling "
+                "the layer). Run layer.forward(x, training=...) first.")
         y_f, y_b = self.cache
         dstates = []
         if self.return_state:
