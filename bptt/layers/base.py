@@ -94,6 +94,27 @@ class Layer:
             self.build((None,) + tuple(x.shape[1:]))
         return self.forward(x, training=True) if training else self.infer(x)
 
+    @property
+    def output(self):
+        """The symbolic output of this layer's first call in a functional graph (Keras'
+        `layer.output`), e.g. Model(model.input, model.get_layer("lstm").output)."""
+        node = self._first_node("output")
+        return node.pack_outputs(node.outputs)
+
+    @property
+    def input(self):
+        node = self._first_node("input")
+        return node.outputs[0] if not node.inputs else node.pack_inputs(node.inputs)
+
+    def _first_node(self, what):
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called on a symbolic tensor and thus has "
+                f"no defined {what}: call it on keras.Input(...) (or another layer's output) "
+                "first.")
+        return nodes[0]
+
     def add_weight(self, name, shape, initializer):
         from bptt import initializers
 

@@ -249,3 +249,15 @@ def test_errors_say_what_was_expected(rng):
         model.fit([np.zeros((2, 3))] * 3, np.zeros((2, 2)), verbose=0)
     with pytest.raises(TypeError, match="Add"):
         out + out
+
+
+def test_layer_output_builds_a_feature_model(rng):
+    inputs = layers.Input((6, 3))
+    seq = layers.LSTM(4, return_sequences=True, name="encoder")(inputs)
+    model = models.Model(inputs, layers.Dense(1)(layers.GlobalAveragePooling1D()(seq)))
+    features = models.Model(model.input, model.get_layer("encoder").output)
+    x = rng.normal(size=(2, 6, 3)).astype("float32")
+    assert features.predict(x, verbose=0).shape == (2, 6, 4)
+    assert model.get_layer("encoder").input is inputs
+    with pytest.raises(AttributeError, match="never been called"):
+        layers.Dense(2).output
