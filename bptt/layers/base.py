@@ -40,6 +40,15 @@ class Layer:
                 f"{type(self).__name__} got unexpected keyword argument(s) {sorted(kwargs)}; "
                 "check the spelling against the Keras argument names."
             )
+        cls = type(self)
+        if callable(getattr(cls, "call", None)) and cls.forward is Layer.forward:
+            raise NotImplementedError(
+                f"{cls.__name__} is a Layer subclass with a `call` method only: bptt does not "
+                "have layers defined by their forward computation alone, because it runs no "
+                "autograd and every layer needs a hand-written backward. Build it from bptt's "
+                "layers (Dense, Add, Multiply, Reshape, ...), or subclass Layer and write "
+                "build(input_shape), forward(x, training) and backward(dy) (see "
+                "bptt.layers.base).")
         self.name = name or unique_name(_snake(type(self).__name__))
         self.trainable = trainable
         self.dtype = dtype or backend.floatx()

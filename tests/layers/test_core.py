@@ -99,3 +99,21 @@ def test_set_weights_checks_shapes_and_changes_nothing_on_error():
         np.testing.assert_array_equal(old, new)
     with pytest.raises(ValueError, match="expects 2 weight arrays"):
         layer.set_weights([np.zeros((2, 3))])
+
+
+def test_a_layer_with_only_call_is_refused_with_the_way_out():
+    class Scale(layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    with pytest.raises(NotImplementedError, match="hand-written backward.*forward\\(x, training\\)"):
+        Scale()
+
+    class Twice(layers.Layer):  # the supported way: forward and backward by hand
+        def forward(self, x, training=False):
+            return 2 * x
+
+        def backward(self, dy):
+            return 2 * dy
+
+    assert np.array_equal(Twice()(np.ones((1, 2))), 2 * np.ones((1, 2)))
