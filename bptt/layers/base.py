@@ -23,7 +23,10 @@ _NAME_COUNTERS = {}
 
 
 def _snake(name):
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    """Keras' default layer names: SimpleRNN -> simple_rnn, Conv1D -> conv1d,
+    MaxPooling1D -> max_pooling1d, TimeDistributed -> time_distributed."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", name))
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(prefix):
