@@ -38,6 +38,60 @@ def _pop_keras_extras(layer_name, kwargs):
     return kwargs
 
 
+# -- checks shared with the generic RNN layer (bptt/layers/rnn.py) -----------------------------------
+def check_rank(layer, shape):
+    if len(shape) != 3:
+        hint = (
+            " The layer before it returns only its last output: give that recurrent layer "
+            "return_sequences=True so it outputs the whole sequence (batch, timesteps, units)."
+            if len(shape) == 2 else ""
+        )
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}' expects a 3-D input (batch, timesteps, "
+            f"features), got shape {tuple(shape)}.{hint}"
+        )
+
+
+def declare_batch_size(layer, batch_size):
+    """Keras 2 declared a stateful model's batch size on its first layer:
+    LSTM(8, stateful=True, batch_size=4, input_shape=(10, 3))."""
+    if batch_size is None:
+        return
+    if layer.declared_input_shape is None:
+        raise ValueError(
+            f"{type(layer).__name__}(batch_size={batch_size}) declares the model's input "
+            "together with input_shape=(timesteps, features); give both, or start the model "
+            f"with keras.Input(shape=(timesteps, features), batch_size={batch_size})."
+        )
+    layer.declared_input_shape = (int(batch_size),) + tuple(layer.declared_input_shape[1:])
+
+
+def stateful_batch_size(layer, input_shape):
+    """The fixed batch size a stateful layer is built for; Keras' error when there is none."""
+    if input_shape[0] is None:
+        raise ValueError(
+            "When using `stateful=True` in a RNN, the batch size must be static. Found dynamic "
+            f"batch size: sequence.shape={tuple(input_shape)}. {type(layer).__name__} "
+            f"'{layer.name}' keeps one state per row of the batch: give the model a fixed batch "
+            "size, e.g. keras.Input(batch_shape=(4, timesteps, features)) or "
+            "keras.Input(shape=(timesteps, features), batch_size=4) (Keras 2: "
+            "batch_input_shape=(4, timesteps, features) on the first layer)."
+        )
+    return int(input_shape[0])
+
+
+def check_stateful_batch(layer, expected, batch):
+    if batch != expected:
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}' is stateful: row i of each batch continues "
+            "row i of the batch before it, so every batch must have the batch size the layer "
+            f"was built for. Expected batch size: {expected}, received batch size: {batch}. "
+            f"Pass batch_size={expected} to fit / evaluate / predict and drop the remainder "
+            f"(x[:len(x) // {expected} * {expected}]), or build the model for another batch "
+            "size (keras.Input(batch_shape=...))."
+        )
+
+
 class _Recurrent(Layer):
     cell = None        # name of the ops / kernels module
     gates = 1          # G: how many blocks of H columns the kernel has
@@ -46,18 +100,9 @@ class _Recurrent(Layer):
     def __init__(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
                  recurrent_initializer, bias_initializer, dropout, recurrent_dropout, seed,
                  return_sequences, return_state, go_backwards, stateful=False, **kwargs):
-        # Keras 2 declared a stateful model's batch size on its first layer:
-        # LSTM(8, stateful=True, batch_size=4, input_shape=(10, 3)).
         batch_size = kwargs.pop("batch_size", None)
         super().__init__(**_pop_keras_extras(type(self).__name__, kwargs))
-        if batch_size is not None:
-            if self.declared_input_shape is None:
-                raise ValueError(
-                    f"{type(self).__name__}(batch_size={batch_size}) declares the model's input "
-                    "together with input_shape=(timesteps, features); give both, or start the "
-                    f"model with keras.Input(shape=(timesteps, features), batch_size={batch_size})."
-                )
-            self.declared_input_shape = (int(batch_size),) + tuple(self.declared_input_shape[1:])
+        declare_batch_size(self, batch_size)
         if not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"{type(self).__name__} expects a positive int `units`, got {units!r}.")
         for arg, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
@@ -83,16 +128,7 @@ class _Recurrent(Layer):
 
     # -- shapes and weights -----------------------------------------------------------------
     def _check_rank(self, shape):
-        if len(shape) != 3:
-            hint = (
-                " The layer before it returns only its last output: give that recurrent layer "
-                "return_sequences=True so it outputs the whole sequence (batch, timesteps, units)."
-                if len(shape) == 2 else ""
-            )
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}' expects a 3-D input (batch, timesteps, "
-                f"features), got shape {tuple(shape)}.{hint}"
-            )
+        check_rank(self, shape)
 
     def build(self, input_shape):
         self._check_rank(input_shape)
@@ -103,17 +139,7 @@ class _Recurrent(Layer):
             self.build_bias()
         super().build(input_shape)
         if self.stateful:
-            if input_shape[0] is None:
-                raise ValueError(
-                    "When using `stateful=True` in a RNN, the batch size must be static. Found "
-                    f"dynamic batch size: sequence.shape={tuple(input_shape)}. "
-                    f"{type(self).__name__} '{self.name}' keeps one state per row of the batch: "
-                    "give the model a fixed batch size, e.g. keras.Input(batch_shape=(4, "
-                    "timesteps, features)) or keras.Input(shape=(timesteps, features), "
-                    "batch_size=4) (Keras 2: batch_input_shape=(4, timesteps, features) on "
-                    "the first layer)."
-                )
-            self._zero_states(input_shape[0])
+            self._zero_states(stateful_batch_size(self, input_shape))
 
     def build_bias(self):
         self.add_weight("bias", (self.gates * self.units,), self.bias_initializer)
@@ -159,18 +185,6 @@ class _Recurrent(Layer):
 
     reset_state = reset_states  # Keras 3's name; reset_states is its compatibility alias
 
-    def _check_stateful_batch(self, batch):
-        expected = self.states[0].shape[0]
-        if batch != expected:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}' is stateful: row i of each batch continues "
-                "row i of the batch before it, so every batch must have the batch size the "
-                f"layer was built for. Expected batch size: {expected}, received batch size: "
-                f"{batch}. Pass batch_size={expected} to fit / evaluate / predict and drop the "
-                f"remainder (x[:len(x) // {expected} * {expected}]), or build the model for "
-                "another batch size (keras.Input(batch_shape=...))."
-            )
-
     def _keep_states(self, last_states):
         """stateful: the last states (copies: a kernel may reuse its buffers) start the next call."""
         if self.stateful:
@@ -178,7 +192,7 @@ class _Recurrent(Layer):
 
     def _initial_states(self, initial_state, batch, dtype):
         if self.stateful:
-            self._check_stateful_batch(batch)
+            check_stateful_batch(self, self.states[0].shape[0], batch)
             if initial_state is None:
                 # Constants of this call: no gradient flows into the batch before (truncated BPTT).
                 return [np.ascontiguousarray(state, dtype=dtype) for state in self.states]

@@ -5,6 +5,7 @@ import pytest
 
 from bptt import layers
 from tests.helpers import torch_oracle
+from tests.helpers.gradcheck import assert_grad_close, numerical_grad
 from tests.helpers.layers import check_layer_by_finite_differences, forward_backward, random_weights
 
 TOL = {np.dtype("float32"): 1e-5, np.dtype("float64"): 1e-10}
@@ -405,3 +406,225 @@ def test_a_lookup_that_does_not_fit_the_pipeline_runs_one_by_one(rng):
     lower.build((None, 4, 7))  # expects 7 features, the table gives 6
     upper.build((None, 4, 5))
     assert lower.infer_with(upper, rng.integers(0, 11, size=(1, 4)), lookup=embedding) is None
+
+
+# -- stateful=True ---------------------------------------------------------------------------------
+def _stateful_twins(name, B, D, H, rng, dtype=None, **kwargs):
+    """A stateful layer built for batches of B, and a plain one with the same weights."""
+    stateful = _build(name, H, dtype, stateful=True, **kwargs)
+    stateful.build((B, None, D))
+    random_weights(stateful, rng)
+    plain = _build(name, H, dtype, **kwargs)
+    plain.build((None, None, D))
+    plain.set_weights(stateful.get_weights())
+    return stateful, plain
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+@pytest.mark.parametrize("mode", ["forward", "infer", "call"])
+def test_stateful_three_calls_equal_one_long_sequence(name, mode, floatx, kernels_choice, rng):
+    """The last states of each call start the next: three chunks of a sequence, one call each,
+    give what one call on the whole sequence gives (training forward and inference alike)."""
+    B, D, H = 3, 2, 4
+    layer, plain = _stateful_twins(name, B, D, H, rng, return_sequences=True)
+    x = rng.normal(size=(B, 9, D)).astype(floatx)
+    run = {"forward": lambda chunk: layer.forward(chunk, training=True),
+           "infer": layer.infer, "call": layer}[mode]
+    chunks = [run(x[:, t:t + 3]) for t in (0, 3, 6)]
+    _close(np.concatenate(chunks, axis=1), plain.forward(x), floatx, "sequence")
+    # The kept states are the whole sequence's last states.
+    plain.return_state = True
+    _, *expected_states = plain.forward(x)
+    assert len(layer.states) == len(expected_states)
+    for kept, expected in zip(layer.states, expected_states):
+        assert kept.shape == (B, H) and kept.dtype == floatx
+        _close(kept, expected, floatx, "kept state")
+
+
+def test_stateful_bidirectional_carries_each_directions_states(floatx, rng):
+    """Bidirectional(stateful): each direction starts from its own last states of the call
+    before: the same as a plain Bidirectional handed those states as initial_state. The forward
+    direction alone is one long sequence run in pieces."""
+    B, T, D, H = 2, 3, 2, 3
+    for cell in (layers.SimpleRNN, layers.LSTM, layers.GRU):
+        layer = layers.Bidirectional(cell(H, return_sequences=True, stateful=True),
+                                     merge_mode=None)
+        assert layer.stateful and layer.states is None
+        layer.build((B, T, D))
+        random_weights(layer, rng)
+        plain = layers.Bidirectional(cell(H, return_sequences=True, return_state=True),
+                                     merge_mode=None)
+        plain.build((None, T, D))
+        plain.set_weights(layer.get_weights())
+        x = rng.normal(size=(B, 3 * T, D)).astype(floatx)
+        states, forward_outputs = None, []
+        for k in range(3):
+            chunk = x[:, k * T:(k + 1) * T]
+            y_f, y_b = layer(chunk) if k != 1 else layer.forward(chunk, training=True)
+            (e_f, e_b), *states = plain.forward(chunk, initial_state=states)
+            _close(y_f, e_f, floatx, f"{cell.__name__} forward direction, call {k}")
+            _close(y_b, e_b, floatx, f"{cell.__name__} backward direction, call {k}")
+            forward_outputs.append(y_f)
+        for kept, expected in zip(layer.states, states):
+            _close(kept, expected, floatx, "kept state")
+        whole = cell(H, return_sequences=True)
+        whole.build((None, 3 * T, D))
+        whole.set_weights(layer.get_weights()[:len(whole.get_weights())])
+        _close(np.concatenate(forward_outputs, axis=1), whole.forward(x), floatx, "long sequence")
+        layer.reset_states()
+        assert all(not state.any() for state in layer.states)
+        layer.reset_state()  # Keras 3's name
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_reset_states_starts_again_from_zeros(name, rng):
+    layer, plain = _stateful_twins(name, 2, 3, 4, rng)
+    x = rng.normal(size=(2, 5, 3)).astype("float32")
+    first = layer(x)
+    assert not np.allclose(layer(x), first)  # the second call starts from the first one's states
+    layer.reset_states()
+    assert all(state.shape == (2, 4) and not state.any() for state in layer.states)
+    np.testing.assert_array_equal(layer(x), first)
+    layer.reset_state()  # Keras 3's name for the same
+    np.testing.assert_array_equal(layer(x), first)
+    np.testing.assert_allclose(first, plain(x), rtol=1e-6, atol=1e-6)
+    plain.reset_states()  # not stateful: nothing to reset, as in Keras
+    assert plain.states is None
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_explicit_initial_state_wins_over_the_kept_one(name, rng):
+    layer, plain = _stateful_twins(name, 2, 3, 4, rng, return_state=True)
+    x = rng.normal(size=(2, 5, 3)).astype("float32")
+    layer(x)
+    initial = [rng.normal(size=(2, 4)).astype("float32") for _ in layer.state_names]
+    out, *last = layer(x, initial_state=initial)
+    expected, *expected_last = plain(x, initial_state=initial)
+    np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
+    for kept, value in zip(layer.states, expected_last):  # and its last states are kept
+        np.testing.assert_allclose(kept, value, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_stateful_gradient_stops_at_the_batch_boundary(name, float64, rng):
+    """Truncated BPTT: on the second call the carried states are constants. The analytic
+    gradients equal central differences of the second call's loss with the carried states held
+    fixed, and differ from those of the loss through both calls (so the check can tell)."""
+    B, T, D, H = 2, 3, 2, 3
+    layer, _ = _stateful_twins(name, B, D, H, rng, return_sequences=True)
+    x1, x2 = rng.normal(size=(B, T, D)), rng.normal(size=(B, T, D))
+    dy = rng.normal(size=(B, T, H))
+    layer.forward(x1, training=True)
+    carried = [state.copy() for state in layer.states]
+    y, dx, grads = forward_backward(layer, x2, dy, training=True)
+    assert layer.initial_state_grads is not None  # computed, never passed to the call before
+
+    def loss():
+        layer.states = [state.copy() for state in carried]
+        return float(np.sum(layer.forward(x2, training=True) * dy))
+
+    for key, value in layer.params.items():
+        assert_grad_close(grads[key], numerical_grad(loss, value), name=key)
+    assert_grad_close(dx, numerical_grad(loss, x2), name="dx")
+
+    def loss_through_both_calls():
+        layer.reset_states()
+        layer.forward(x1, training=True)
+        return float(np.sum(layer.forward(x2, training=True) * dy))
+
+    through = numerical_grad(loss_through_both_calls, layer.params["recurrent_kernel"])
+    assert not np.allclose(through, grads["recurrent_kernel"], rtol=1e-3, atol=1e-6)
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_stateful_batch_size_errors(wrapped, rng):
+    def make(**kwargs):
+        layer = layers.LSTM(4, stateful=True, **kwargs)
+        return layers.Bidirectional(layer) if wrapped else layer
+
+    # Keras' error when the batch size is unknown, with the ways to give it.
+    with pytest.raises(ValueError, match=r"batch size must be static.*\(None, 5, 3\).*"
+                                         r"batch_shape=.*batch_size="):
+        make().build((None, 5, 3))
+    layer = make()
+    layer.build((2, 5, 3))
+    layer(np.zeros((2, 5, 3), "float32"))
+    for call in (lambda x: layer(x), lambda x: layer.forward(x, training=True),
+                 lambda x: layer.infer(x)):
+        with pytest.raises(ValueError, match=r"Expected batch size: 2, received batch size: 3.*"
+                                             r"batch_size=2.*drop the remainder"):
+            call(np.zeros((3, 5, 3), "float32"))
+    # Called on an array first, the layer takes that array's batch size (as Keras' eager call).
+    layer = make()
+    layer(np.zeros((3, 5, 3), "float32"))
+    with pytest.raises(ValueError, match="Expected batch size: 3, received batch size: 2"):
+        layer(np.zeros((2, 5, 3), "float32"))
+
+
+def test_stateful_batch_size_declared_as_in_keras(rng):
+    from bptt import models
+
+    x = rng.normal(size=(4, 5, 3)).astype("float32")
+    declared = [
+        [layers.Input(batch_shape=(4, 5, 3)), layers.GRU(2, stateful=True)],
+        [layers.Input(shape=(5, 3), batch_size=4), layers.GRU(2, stateful=True)],
+        [layers.GRU(2, stateful=True, batch_input_shape=(4, 5, 3))],  # Keras 2
+        [layers.GRU(2, stateful=True, batch_size=4, input_shape=(5, 3))],  # Keras 2
+    ]
+    for stack in declared:
+        model = models.Sequential(stack)
+        gru = model.layers[-1]
+        assert [state.shape for state in gru.states] == [(4, 2)]
+        first = model.predict(x, batch_size=4, verbose=0)
+        assert not np.allclose(model.predict(x, batch_size=4, verbose=0), first)
+        gru.reset_states()
+        np.testing.assert_array_equal(model.predict(x, batch_size=4, verbose=0), first)
+    with pytest.raises(ValueError, match="input_shape"):
+        layers.GRU(2, stateful=True, batch_size=4)
+    model = models.Sequential([layers.GRU(2, stateful=True)])  # no batch size anywhere
+    with pytest.raises(ValueError, match="batch size must be static"):
+        model.predict(x, verbose=0)
+
+
+@pytest.mark.parametrize("which", ["lower", "upper"])
+def test_stateful_lstms_never_take_the_pipeline_from_zero_states(which, kernels_setting, rng):
+    """Sequential's predict runs two stacked LSTMs as one pipelined call from zero states:
+    not when either is stateful. Two predictions on the halves of a sequence then equal one on
+    the whole sequence."""
+    from bptt import models
+
+    kernels_setting("fused")
+    B, T, D = 1, 4, 3
+    model = models.Sequential([layers.Input(batch_shape=(B, T, D)),
+                               layers.LSTM(5, return_sequences=True, stateful=True),
+                               layers.LSTM(3, stateful=True)])
+    lower, upper = model.layers
+    for layer in (lower, upper):
+        random_weights(layer, rng)
+    x = rng.normal(size=(B, 2 * T, D)).astype("float32")
+    assert lower.infer_with(upper, x[:, :T]) is None
+    model.predict(x[:, :T], verbose=0)
+    second = model.predict(x[:, T:], verbose=0)
+    plain_lower = layers.LSTM(5, return_sequences=True)
+    plain_upper = layers.LSTM(3)
+    plain_lower.build((None, 2 * T, D))
+    plain_upper.build((None, 2 * T, 5))
+    plain_lower.set_weights(lower.get_weights())
+    plain_upper.set_weights(upper.get_weights())
+    np.testing.assert_allclose(second, plain_upper.infer(plain_lower.infer(x)), rtol=1e-5,
+                               atol=1e-6)
+    single = layers.LSTM(5, return_sequences=True, stateful=which == "lower")
+    other = layers.LSTM(3, stateful=which == "upper")
+    single.build((B, T, D))
+    other.build((B, T, 5))
+    assert single.infer_with(other, x[:, :T]) is None
+
+
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_stateful_config_round_trip(name):
+    layer = _build(name, 3, None, stateful=True, return_sequences=True)
+    config = layer.get_config()
+    assert config["stateful"] is True
+    assert _build(name, 3, None).get_config()["stateful"] is False
+    clone = type(layer).from_config(config)
+    assert clone.stateful and clone.get_config() == config
