@@ -14,12 +14,14 @@ from bptt.layers.recurrent import GRU, LSTM, SimpleRNN
 from bptt.layers.regularization import SpatialDropout1D
 from bptt.layers.reshaping import (Cropping1D, Permute, RepeatVector, Reshape, UpSampling1D,
                                    ZeroPadding1D)
+from bptt.layers.rnn import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from bptt.layers.wrappers import Bidirectional, TimeDistributed
 
 LAYERS = {
     cls.__name__: cls
     for cls in (Activation, Dense, Dropout, Flatten, InputLayer, Embedding, GRU, LSTM, SimpleRNN,
-                Bidirectional, TimeDistributed,
+                Bidirectional, TimeDistributed, RNN, SimpleRNNCell, LSTMCell, GRUCell,
+                StackedRNNCells,
                 Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
                 Cropping1D, Permute, RepeatVector, Reshape, UpSampling1D, ZeroPadding1D,
                 Conv1D, MaxPooling1D, AveragePooling1D, GlobalMaxPooling1D,
