@@ -12,6 +12,7 @@ TimeDistributed applies its layer to every timestep at once, by folding time int
 import numpy as np
 
 from bptt.layers.base import Layer
+from bptt.layers.recurrent import declare_batch_size
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -39,7 +40,9 @@ class Bidirectional(Layer):
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"Bidirectional merge_mode must be one of {MERGE_MODES}, "
                              f"got {merge_mode!r}.")
+        batch_size = kwargs.pop("batch_size", None)
         super().__init__(**kwargs)
+        declare_batch_size(self, batch_size)  # Keras 2: batch_size= beside input_shape=
         config = layer.get_config()
         self.forward_layer = type(layer).from_config({**config, "name": f"forward_{layer.name}"})
         if backward_layer is None:

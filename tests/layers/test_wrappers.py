@@ -108,3 +108,25 @@ def test_time_distributed_after_2d_output_says_return_sequences():
     layer = layers.TimeDistributed(layers.Dense(3))
     with pytest.raises(ValueError, match="return_sequences=True"):
         layer.build((None, 32))
+
+
+def test_stateful_bidirectional_in_a_sequential_model(rng):
+    """Keras 2's batch_size= beside input_shape= on a Bidirectional first layer fixes the batch
+    size; predict carries both directions' states until reset_states()."""
+    from bptt import models
+
+    model = models.Sequential([layers.Bidirectional(layers.LSTM(3, stateful=True),
+                                                    batch_size=2, input_shape=(4, 3))])
+    bidirectional = model.layers[0]
+    assert bidirectional.stateful and [s.shape for s in bidirectional.states] == [(2, 3)] * 4
+    x = rng.normal(size=(2, 4, 3)).astype("float32")
+    first = model.predict(x, batch_size=2, verbose=0)
+    assert not np.allclose(model.predict(x, batch_size=2, verbose=0), first)
+    model.reset_states()
+    np.testing.assert_array_equal(model.predict(x, batch_size=2, verbose=0), first)
+    with pytest.raises(ValueError, match="must agree on stateful"):
+        layers.Bidirectional(layers.LSTM(3, stateful=True),
+                             backward_layer=layers.LSTM(3, go_backwards=True))
+    plain = layers.Bidirectional(layers.LSTM(3))
+    plain.reset_states()  # not stateful: nothing to do
+    assert plain.states is None
