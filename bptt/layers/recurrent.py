@@ -38,7 +38,7 @@ def _pop_keras_extras(layer_name, kwargs):
     return kwargs
 
 
-# -- checks shared with the generic RNN layer (bptt/layers/rnn.py) -----------------------------------
+# -- checks shared with the generic RNN layer (bptt/layers/rnn.py) ------------------------------
 def check_rank(layer, shape):
     if len(shape) != 3:
         hint = (
@@ -132,6 +132,8 @@ class _Recurrent(Layer):
 
     def build(self, input_shape):
         self._check_rank(input_shape)
+        # A stateful layer needs its batch size: checked before anything changes.
+        batch = stateful_batch_size(self, input_shape) if self.stateful else None
         features, width = input_shape[-1], self.gates * self.units
         self.add_weight("kernel", (features, width), self.kernel_initializer)
         self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer)
@@ -139,7 +141,7 @@ class _Recurrent(Layer):
             self.build_bias()
         super().build(input_shape)
         if self.stateful:
-            self._zero_states(stateful_batch_size(self, input_shape))
+            self._zero_states(batch)
 
     def build_bias(self):
         self.add_weight("bias", (self.gates * self.units,), self.bias_initializer)
@@ -168,11 +170,6 @@ class _Recurrent(Layer):
             recurrent_activation=self.recurrent_activation,
         )
 
-    # -- forward / backward -------------------------------------------------------------------
-    def _dropout_mask(self, rate, shape, dtype):
-        keep = self.rng().random(shape) >= rate
-        return keep.astype(dtype) / dtype.type(1 - rate)
-
     # -- stateful: the last states of one call start the next ----------------------------------
     def _zero_states(self, batch):
         # New arrays, never a write into the old ones: a forward's cache may still hold them.
@@ -186,9 +183,15 @@ class _Recurrent(Layer):
     reset_state = reset_states  # Keras 3's name; reset_states is its compatibility alias
 
     def _keep_states(self, last_states):
-        """stateful: the last states (copies: a kernel may reuse its buffers) start the next call."""
+        """stateful: the last states start the next call (copies: a kernel may reuse its
+        buffers)."""
         if self.stateful:
             self.states = [np.array(state, dtype=self.states[0].dtype) for state in last_states]
+
+    # -- forward / backward -------------------------------------------------------------------
+    def _dropout_mask(self, rate, shape, dtype):
+        keep = self.rng().random(shape) >= rate
+        return keep.astype(dtype) / dtype.type(1 - rate)
 
     def _initial_states(self, initial_state, batch, dtype):
         if self.stateful:

@@ -293,11 +293,13 @@ class RNN(Layer):
     # -- shapes and weights -----------------------------------------------------------------------
     def build(self, input_shape):
         check_rank(self, input_shape)
+        # A stateful layer needs its batch size: checked before anything changes.
+        batch = stateful_batch_size(self, input_shape) if self.stateful else None
+        if not self.cell.built:
+            self.cell.build((input_shape[0], input_shape[-1]))  # a stack builds its cells
         features = input_shape[-1]
         for cell in self.cells:
-            if not cell.built:
-                cell.build((input_shape[0], features))
-            elif cell.params["kernel"].shape[0] != features:
+            if cell.params["kernel"].shape[0] != features:
                 raise ValueError(
                     f"RNN '{self.name}': cell '{cell.name}' was built for "
                     f"{cell.params['kernel'].shape[0]} input features, gets {features}.")
@@ -312,7 +314,7 @@ class RNN(Layer):
                        for key, value in cell.params.items()}
         super().build(input_shape)
         if self.stateful:
-            self._zero_states(stateful_batch_size(self, input_shape))
+            self._zero_states(batch)
 
     def _key(self, cell, key):
         """One cell's weights keep their names (kernel, recurrent_kernel, bias); stacked cells'
@@ -328,7 +330,7 @@ class RNN(Layer):
         return [out, *self._nest([[(batch, cell.units)] * len(cell.state_names)
                                   for cell in self.cells])]
 
-    # -- states: Keras' nesting and the flat list ----------------------------------------------------
+    # -- states: Keras' nesting and the flat list ---------------------------------------------
     def _nest(self, per_cell):
         if not isinstance(self.cell, StackedRNNCells):
             return list(per_cell[0])
@@ -364,7 +366,7 @@ class RNN(Layer):
 
     reset_state = reset_states  # Keras 3's name; reset_states is its compatibility alias
 
-    # -- forward / backward ---------------------------------------------------------------------------
+    # -- forward / backward ---------------------------------------------------------------------
     def __call__(self, x, training=False, initial_state=None):
         from bptt.layers import symbolic
 

@@ -543,9 +543,11 @@ def test_stateful_batch_size_errors(wrapped, rng):
         return layers.Bidirectional(layer) if wrapped else layer
 
     # Keras' error when the batch size is unknown, with the ways to give it.
+    layer = make()
     with pytest.raises(ValueError, match=r"batch size must be static.*\(None, 5, 3\).*"
                                          r"batch_shape=.*batch_size="):
-        make().build((None, 5, 3))
+        layer.build((None, 5, 3))
+    assert not layer.built  # checked before anything changed
     layer = make()
     layer.build((2, 5, 3))
     layer(np.zeros((2, 5, 3), "float32"))

@@ -214,8 +214,8 @@ def test_finite_differences(stack, float64, rng):
     state_grads = [g.copy() for g in rnn.initial_state_grads]
 
     def loss():
-        return sum(float(np.sum(a * d)) for a, d in zip(_flat(rnn.forward(x, initial_state=initial)),
-                                                        dy))
+        out = _flat(rnn.forward(x, initial_state=initial))
+        return sum(float(np.sum(a * d)) for a, d in zip(out, dy))
 
     for key, value in rnn.params.items():
         assert_grad_close(grads[key], numerical_grad(loss, value), name=key)
