@@ -40,6 +40,7 @@ def as_list(value, names, what, repeat=False):
                              f"{'inputs' if what == 'x' else 'outputs'} are named {names}.")
         return [as_array(value[name], f"{what}['{name}']") for name in names]
     if isinstance(value, (list, tuple)) and len(names) > 1:
+        value = _flatten_arrays(value)  # (y0, [y1, y2], y3) for nested model outputs
         if len(value) == len(names):
             return [as_array(item, f"{what}[{i}]") for i, item in enumerate(value)]
         raise ValueError(
@@ -50,6 +51,20 @@ def as_list(value, names, what, repeat=False):
         value = value[0]
     array = as_array(value, what)
     return [array] * len(names) if repeat else [array]
+
+
+def _flatten_arrays(value):
+    """Nested lists / tuples of arrays as one flat list (lists of plain numbers stay leaves)."""
+    if isinstance(value, (list, tuple)) and any(
+            isinstance(item, (list, tuple, np.ndarray)) and _holds_array(item) for item in value):
+        return [leaf for item in value for leaf in _flatten_arrays(item)]
+    return [value] if not isinstance(value, (list, tuple)) else list(value)
+
+
+def _holds_array(value):
+    if isinstance(value, np.ndarray):
+        return True
+    return isinstance(value, (list, tuple)) and any(_holds_array(item) for item in value)
 
 
 def _is_array(value):

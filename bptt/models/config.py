@@ -5,7 +5,8 @@
                  "inbound_nodes": [{"args": [["input_layer", 0, 0]], "list": false,
                                     "states": [["lstm_1", 0, 1], ["lstm_1", 0, 2]]}]}, ...],
      "input_layers": [["input_layer", 0, 0], ...], "output_layers": [["dense", 0, 0], ...],
-     "input_keys": null or [...], "output_keys": null or [...], "inputs_nested": ...}
+     "input_keys": null or [...], "output_keys": null or [...], "inputs_nested": null for one tensor, else the nesting as
+     lists of nulls, "outputs_nested": the same}
 
 A tensor is named [layer name, node index (the layer's n-th call in this model), output index],
 as Keras names it. Rebuilding replays the calls: a node runs once every tensor it takes exists.
@@ -80,8 +81,8 @@ def functional_from_config(cls, config):
                              "tensor that no layer makes. The file may be damaged.")
     inputs = [tensor(ref) for ref in config["input_layers"]]
     outputs = [tensor(ref) for ref in config["output_layers"]]
-    inputs = _nest(inputs, config.get("input_keys"), config.get("inputs_nested", True))
-    outputs = _nest(outputs, config.get("output_keys"), config.get("outputs_nested", True))
+    inputs = _nest(inputs, config.get("input_keys"), config.get("inputs_nested"))
+    outputs = _nest(outputs, config.get("output_keys"), config.get("outputs_nested"))
     return cls(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
 
 
@@ -97,4 +98,4 @@ def _layer_from(entry):
 def _nest(flat, keys, nested):
     if keys is not None:
         return dict(zip(keys, flat))
-    return list(flat) if nested else flat[0]
+    return flat[0] if nested is None else symbolic.pack(nested, list(flat))

@@ -21,13 +21,30 @@ from bptt.layers import symbolic
 from bptt.models.training import Trainer, logits_activation
 
 
-def _flatten_structure(value, what):
-    """(flat list of KerasTensors, names if a dict, whether it was a list/tuple/dict)."""
-    if isinstance(value, dict):
-        return list(value.values()), list(value.keys()), True
+def _flat(value):
+    """The leaves of nested lists / tuples (tensors or arrays)."""
     if isinstance(value, (list, tuple)):
-        return list(value), None, True
-    return [value], None, False
+        return [leaf for item in value for leaf in _flat(item)]
+    return [value]
+
+
+def _template(value):
+    """The nesting of `value`: None for a leaf, else a list of the items' nestings."""
+    return [_template(item) for item in value] if isinstance(value, (list, tuple)) else None
+
+
+def _flatten_structure(value, what):
+    """(flat list of KerasTensors, names if a dict, nesting: None for one tensor, else a
+    list template such as [None, [None, None], None])."""
+    if isinstance(value, dict):
+        return list(value.values()), list(value.keys()), [None] * len(value)
+    return _flat(value), None, _template(value)
+
+
+def _pack(flat, nested, keys):
+    if keys is not None:
+        return dict(zip(keys, flat))
+    return flat[0] if nested is None else symbolic.pack(nested, list(flat))
 
 
 def _check_tensors(tensors, what):
@@ -241,8 +258,8 @@ class Functional(Model):
         self._saved = {}
         self._values = None
         self.built = True
-        self.input_shape = [t.shape for t in flat_inputs] if self._inputs_nested \
-            else flat_inputs[0].shape
+        self.input_shape = flat_inputs[0].shape if self._inputs_nested is None \
+            else [t.shape for t in flat_inputs]
 
     # -- structure -----------------------------------------------------------------------------
     @property
@@ -255,17 +272,11 @@ class Functional(Model):
 
     @property
     def input(self):
-        return self._pack(self._inputs, self._inputs_nested, self._input_keys)
+        return _pack(self._inputs, self._inputs_nested, self._input_keys)
 
     @property
     def output(self):
-        return self._pack(self._outputs, self._outputs_nested, self._output_keys)
-
-    @staticmethod
-    def _pack(flat, nested, keys):
-        if keys is not None:
-            return dict(zip(keys, flat))
-        return list(flat) if nested else flat[0]
+        return _pack(self._outputs, self._outputs_nested, self._output_keys)
 
     def _unique_layers(self):
         return self._layer_list
@@ -283,9 +294,7 @@ class Functional(Model):
         return [t.shape for t in self._outputs]
 
     def _pack_outputs(self, outputs):
-        if self._output_keys is not None:
-            return dict(zip(self._output_keys, outputs))
-        return list(outputs) if self._outputs_nested else outputs[0]
+        return _pack(outputs, self._outputs_nested, self._output_keys)
 
     # -- running the graph -----------------------------------------------------------------------
     def _run(self, xs, training, keep):
@@ -407,24 +416,23 @@ class Functional(Model):
         self.built = True
 
     def compute_output_shape(self, input_shape):
-        shapes = [t.shape for t in self._outputs]
-        return list(shapes) if self._outputs_nested else shapes[0]
+        return _pack([t.shape for t in self._outputs], self._outputs_nested, None)
 
     def _as_inputs(self, x):
-        return list(x) if self._inputs_nested else [x]
+        if isinstance(x, dict) and self._input_keys is not None:
+            return [x[key] for key in self._input_keys]
+        return [x] if self._inputs_nested is None else _flat(x)
 
     def forward(self, x, training=False):
-        outputs = self._forward_all(self._as_inputs(x), training)
-        return list(outputs) if self._outputs_nested else outputs[0]
+        return _pack(self._forward_all(self._as_inputs(x), training), self._outputs_nested, None)
 
     def infer(self, x):
-        outputs = self._infer_all(self._as_inputs(x))
-        return list(outputs) if self._outputs_nested else outputs[0]
+        return _pack(self._infer_all(self._as_inputs(x)), self._outputs_nested, None)
 
     def backward(self, dy):
-        douts = list(dy) if self._outputs_nested else [dy]
+        douts = [dy] if self._outputs_nested is None else _flat(dy)
         dxs = self._backward_all(douts, [False] * len(douts))
-        return dxs if self._inputs_nested else dxs[0]
+        return dxs[0] if self._inputs_nested is None else _pack(dxs, self._inputs_nested, None)
 
     def __call__(self, x, training=False, **kwargs):
         if symbolic.any_symbolic(x, kwargs):
