@@ -59,3 +59,58 @@ def set_global_seed(seed):
 def layer_rng(seed):
     """A generator for a layer: its own if it was given a seed, else the global one."""
     return np.random.default_rng(seed) if seed is not None else global_rng()
+
+
+def epsilon():
+    """The fuzz factor of the losses and metrics: 1e-7, Keras' default."""
+    return 1e-7
+
+
+def backend():
+    """The name of the engine: bptt computes with NumPy (Keras answers 'tensorflow', 'jax',
+    'torch' or 'numpy')."""
+    return "numpy"
+
+
+def image_data_format():
+    """'channels_last', Keras' default: bptt's sequences are (batch, time, features)."""
+    return "channels_last"
+
+
+def clear_session(free_memory=True):
+    """Reset bptt's global state, as `keras.backend.clear_session()` resets Keras':
+    automatic layer names start again ('dense', then 'dense_1', ...), and so do the names of
+    symbolic tensors. With free_memory, Python's garbage collector runs too.
+
+    Keras' clear_session takes no seed, and neither does this one: the global generator and the
+    float type are left as they are; call `utils.set_random_seed` to restart the random draws.
+    """
+    import gc
+    import sys
+
+    base = sys.modules.get("bptt.layers.base")  # nothing was named if layers never loaded
+    if base is not None:
+        base._NAME_COUNTERS.clear()
+    symbolic = sys.modules.get("bptt.layers.symbolic")
+    if symbolic is not None and hasattr(symbolic, "_TENSOR_COUNTER"):
+        import itertools
+
+        symbolic._TENSOR_COUNTER = itertools.count()
+    if free_memory:
+        gc.collect()
+
+
+def get_uid(prefix=""):
+    """Count one more use of `prefix` and return the count (1 the first time), as Keras'
+    `get_uid`. It shares the counters of automatic layer names, as in Keras: after
+    get_uid('dense') the next Dense is named 'dense_1'."""
+    from bptt.layers import base
+
+    name = base.unique_name(prefix)  # prefix, then prefix_1, prefix_2, ...
+    return 1 if name == prefix else int(name[len(prefix) + 1:]) + 1
+
+
+def __getattr__(name):
+    from bptt import _missing
+
+    _missing.refuse(__name__, "backend", name)

@@ -27,12 +27,22 @@ import inspect
 import numpy as np
 
 from bptt import backend, losses
+from bptt.losses import (binary_crossentropy, categorical_crossentropy, huber, kl_divergence,
+                         log_cosh, mean_absolute_error, mean_absolute_percentage_error,
+                         mean_squared_error, mean_squared_logarithmic_error, poisson,
+                         sparse_categorical_crossentropy)
 
 __all__ = [
     "Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
     "SparseCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
-    "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "AutoAccuracy", "accuracy",
-    "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "get",
+    "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError", "LogCoshError", "RootMeanSquaredError", "KLDivergence",
+    "Poisson", "AutoAccuracy", "accuracy", "binary_accuracy", "categorical_accuracy",
+    "sparse_categorical_accuracy", "get",
+    # the loss functions, which Keras' metrics module exports too
+    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error", "huber", "log_cosh", "kl_divergence", "poisson",
 ]
 
 
@@ -205,6 +215,41 @@ class MeanAbsoluteError(MeanMetricWrapper):
         super().__init__(losses.mean_absolute_error, name=name, dtype=dtype)
 
 
+class MeanAbsolutePercentageError(MeanMetricWrapper):
+    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(losses.mean_absolute_percentage_error, name=name, dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(losses.mean_squared_logarithmic_error, name=name, dtype=dtype)
+
+
+class LogCoshError(MeanMetricWrapper):
+    def __init__(self, name="logcosh", dtype=None):
+        super().__init__(losses.log_cosh, name=name, dtype=dtype)
+
+
+class RootMeanSquaredError(MeanMetricWrapper):
+    """sqrt of the running mean of the squared errors (averaged over the last axis per sample)."""
+
+    def __init__(self, name="root_mean_squared_error", dtype=None):
+        super().__init__(losses.mean_squared_error, name=name, dtype=dtype)
+
+    def result(self):
+        return float(np.sqrt(super().result()))
+
+
+class KLDivergence(MeanMetricWrapper):
+    def __init__(self, name="kl_divergence", dtype=None):
+        super().__init__(losses.kl_divergence, name=name, dtype=dtype)
+
+
+class Poisson(MeanMetricWrapper):
+    def __init__(self, name="poisson", dtype=None):
+        super().__init__(losses.poisson, name=name, dtype=dtype)
+
+
 class BinaryCrossentropy(MeanMetricWrapper):
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0.0):
@@ -274,12 +319,16 @@ def resolve_accuracy(y_true_shape, y_pred_shape, name="accuracy", dtype=None):
 # -- lookup -------------------------------------------------------------------------------------
 _CLASSES = (Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
             MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
-            SparseCategoricalCrossentropy)
+            SparseCategoricalCrossentropy, MeanAbsolutePercentageError,
+            MeanSquaredLogarithmicError, LogCoshError, RootMeanSquaredError, KLDivergence,
+            Poisson)
 # keras.metrics.get: class names, their snake_case, and aliases (case-sensitive).
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 _BY_NAME.update({losses._snake(cls.__name__): cls for cls in _CLASSES})
 _BY_NAME.update({"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse": MeanSquaredError,
-                 "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError})
+                 "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+                 "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+                 "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError})
 
 
 def get(identifier, y_true=None, y_pred=None, loss=None, output_shape=None):
@@ -327,3 +376,9 @@ def _lookup(name):
             "'accuracy' and 'acc'."
         )
     return cls
+
+
+def __getattr__(name):
+    from bptt import _missing
+
+    _missing.refuse(__name__, "metrics", name)

@@ -329,8 +329,8 @@ def test_get_resolves_names_dicts_and_instances():
     assert opt.learning_rate == 0.5
     instance = optimizers.SGD()
     assert optimizers.get(instance) is instance
-    with pytest.raises(ValueError, match=r"\['adam', 'rmsprop', 'sgd'\]"):
-        optimizers.get("adamw")
+    with pytest.raises(ValueError, match=r"\['adam', 'adamw', 'rmsprop', 'sgd'\]"):
+        optimizers.get("nadam")
 
 
 def test_bad_arguments_are_refused():

@@ -7,3 +7,9 @@ from bptt.datasets import imdb, text
 from bptt.datasets.text import Tokenizer
 
 __all__ = ["imdb", "text", "Tokenizer"]
+
+
+def __getattr__(name):
+    from bptt import _missing
+
+    _missing.refuse(__name__, "datasets", name)

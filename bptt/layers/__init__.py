@@ -33,7 +33,13 @@ LAYERS.update(MaxPool1D=MaxPool1D, AvgPool1D=AvgPool1D, GlobalMaxPool1D=GlobalMa
 
 
 def serialize(layer):
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """{'class_name': ..., 'config': {...}}, JSON-safe: initializer instances in the config
+    (kernel_initializer=initializers.Constant(0.1), in a wrapped layer too) become their
+    {'class_name', 'config'} dicts, which `initializers.get` reads back."""
+    from bptt import initializers
+
+    return {"class_name": type(layer).__name__,
+            "config": initializers.serialize_config(layer.get_config())}
 
 
 def deserialize(config):
@@ -46,3 +52,10 @@ def deserialize(config):
 
 __all__ = ["Layer", *LAYERS, "Input", "serialize", "deserialize",
            "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
+
+
+def __getattr__(name):
+    """Keras' names bptt does not have: an AttributeError that says so and what to use."""
+    from bptt import _missing
+
+    _missing.refuse(__name__, "layers", name)

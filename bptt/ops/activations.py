@@ -71,6 +71,9 @@ def get(name):
         for key, fn in ACTIVATIONS.items():
             if fn is name:
                 return key
+        # bptt.activations.relu etc. (keras.activations.relu): the activation of that name
+        if getattr(name, "__module__", None) == "bptt.activations" and name.__name__ in ACTIVATIONS:
+            return name.__name__
         raise ValueError(
             f"Unknown activation function {name!r}: pass one of {sorted(ACTIVATIONS)} by name."
         )

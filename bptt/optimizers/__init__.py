@@ -4,20 +4,20 @@
                  and the choice between the NumPy update and the fused kernel
     clipping.py  clipnorm, global_clipnorm, clipvalue, an embedding's slices included
     sgd.py       SGD, with optional (Nesterov) momentum
-    adam.py      Adam (amsgrad; the opt-in lazy_rows)
+    adam.py      Adam (amsgrad; the opt-in lazy_rows), AdamW (Adam with weight decay 0.004)
     rmsprop.py   RMSprop (centered, momentum)
 
 Each optimizer's module docstring gives its exact update rule. `get` resolves a name, a config
 dict or an instance, as `keras.optimizers.get`.
 """
-from bptt.optimizers.adam import Adam
+from bptt.optimizers.adam import Adam, AdamW
 from bptt.optimizers.base import Optimizer, RowGradient
 from bptt.optimizers.rmsprop import RMSprop
 from bptt.optimizers.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "get"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get"]
 
-_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, RMSprop)}
+_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop)}
 
 
 def get(identifier):
@@ -45,3 +45,9 @@ def _lookup(name):
             f"{sorted(_OPTIMIZERS)} (case-insensitive)."
         )
     return cls
+
+
+def __getattr__(name):
+    from bptt import _missing
+
+    _missing.refuse(__name__, "optimizers", name)

@@ -133,3 +133,19 @@ class Adam(Optimizer):
         if self.lazy_rows:  # not a Keras argument: only there when it was asked for
             config["lazy_rows"] = True
         return config
+
+
+class AdamW(Adam):
+    """`keras.optimizers.AdamW`: Adam with decoupled weight decay on by default,
+    w = w - w * weight_decay * lr before each Adam step (base.py, step 3); weight_decay must be
+    a float. As torch.optim.AdamW when epsilon = 0 (see Adam for the epsilon placement)."""
+
+    _default_name = "adamw"
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, amsgrad=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, beta_1=beta_1,
+                         beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad, **kwargs)
+        if self.weight_decay is None:
+            raise ValueError("Argument `weight_decay` must be a float. Received: "
+                             "weight_decay=None")

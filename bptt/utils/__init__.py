@@ -1,7 +1,9 @@
-"""Utilities with Keras' names: `set_random_seed`, `pad_sequences`, `to_categorical`."""
+"""Utilities with Keras' names: `set_random_seed`, `pad_sequences`, `to_categorical`,
+`normalize`, `clear_session`."""
 import numpy as np
 
 from bptt import backend
+from bptt.backend import clear_session
 from bptt.utils.sequence import pad_sequences
 
 
@@ -28,4 +30,18 @@ def to_categorical(x, num_classes=None):
     return out
 
 
-__all__ = ["set_random_seed", "pad_sequences", "to_categorical"]
+def normalize(x, axis=-1, order=2):
+    """x divided by its `order`-norm along `axis` (rows of norm 0 stay 0), as Keras' normalize."""
+    x = np.asarray(x)
+    x = x if x.dtype.kind == "f" else x.astype(backend.floatx())
+    norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return np.divide(x, norm, out=np.zeros_like(x), where=norm != 0)
+
+
+__all__ = ["set_random_seed", "pad_sequences", "to_categorical", "normalize", "clear_session"]
+
+
+def __getattr__(name):
+    from bptt import _missing
+
+    _missing.refuse(__name__, "utils", name)
