@@ -11,10 +11,12 @@ import numpy as np
 from keras.layers import LSTM, Dense, Embedding
 from keras.models import Sequential
 from keras.preprocessing import sequence
+from keras.utils import set_random_seed
 
 max_features = 300
 maxlen = 25
 rng = np.random.default_rng(1)
+set_random_seed(0)
 
 reviews, labels = [], []
 for _ in range(200):

@@ -161,7 +161,8 @@ def main(argv=None):
     if unknown:
         parser.error(f"no such program(s): {unknown}; known: {programs()}")
     if not args.skip_keras and args.wait_ready:
-        ready = Path(args.keras_python).resolve().parent.parent / ".ready"
+        # the venv's own folder: resolve() would follow bin/python to the base interpreter
+        ready = Path(args.keras_python).absolute().parent.parent / ".ready"
         if not wait_for(ready, args.wait_ready):
             parser.error(f"{ready} did not appear within {args.wait_ready:.0f} s")
 
