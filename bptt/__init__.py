@@ -41,15 +41,15 @@ def version():
 
 
 def __getattr__(name):
+    if name.startswith("_"):  # no Keras name; `from bptt import _x` then imports the module
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if name in _SUBMODULES:
         value = importlib.import_module(f"bptt.{name}")
     elif name in _ATTRIBUTES:
         module, attribute = _ATTRIBUTES[name]
         value = getattr(importlib.import_module(module), attribute)
     else:
-        from bptt import _missing
-
-        _missing.refuse(__name__, "", name)
+        importlib.import_module("bptt._missing").refuse(__name__, "", name)
     globals()[name] = value
     return value
 

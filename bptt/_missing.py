@@ -3,7 +3,8 @@
 A namespace's module-level `__getattr__` (PEP 562) calls `refuse(module, namespace, name)`: a
 Keras name listed here raises AttributeError with one sentence,
 
-    keras.layers.Conv2D: bptt does not have it; bptt is for sequences, so use Conv1D.
+    keras.layers.Conv2D: bptt does not have it; bptt is for sequences, so use Conv1D over the
+    time axis
 
 and any other name the usual "module ... has no attribute ..." error. The lists follow the
 exports of keras/api/<namespace>/__init__.py (Keras 3.15); names bptt has never reach here.
@@ -238,7 +239,8 @@ def message(namespace, name):
     if alternative is None:
         return None
     path = f"keras.{namespace}.{name}" if namespace else f"keras.{name}"
-    return f"{path}: bptt does not have it; {alternative}."
+    # No closing period: Python's traceback adds its own ". Did you mean: 'Conv1D'?" after it.
+    return f"{path}: bptt does not have it; {alternative}"
 
 
 def refuse(module, namespace, name):

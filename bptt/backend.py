@@ -111,6 +111,8 @@ def get_uid(prefix=""):
 
 
 def __getattr__(name):
+    if name.startswith("__"):  # import machinery probing (`__path__`): no need to load the list
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from bptt import _missing
 
     _missing.refuse(__name__, "backend", name)

@@ -14,4 +14,4 @@ def __getattr__(name):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     raise AttributeError(f"keras.ops.{name}: bptt does not have it (bptt.ops holds the reference "
                          "maths of bptt's own layers, not Keras' ops library); use NumPy on "
-                         f"arrays (np.{name} where NumPy has it).")
+                         f"arrays (np.{name} where NumPy has it)")
