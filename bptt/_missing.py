@@ -221,10 +221,7 @@ REGULARIZERS = _table(
 )
 
 # Kept here for bptt.models, whose module can refuse them with refuse(__name__, "models", name).
-MODELS = _table(
-    ("model_from_json", "rebuild the model with Sequential.from_config / Model.from_config, "
-                        "or save it whole with model.save and use load_model"),
-)
+MODELS = _table()
 
 _TABLES = {"": TOP, "layers": LAYERS, "losses": LOSSES, "metrics": METRICS,
            "callbacks": CALLBACKS, "optimizers": OPTIMIZERS, "initializers": INITIALIZERS,

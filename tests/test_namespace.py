@@ -123,7 +123,7 @@ def test_missing_lists_hold_no_name_bptt_has_or_is_building():
         present = set(PRESENT.get(namespace, "").split())
         assert not present & set(table), (namespace, present & set(table))
     assert not set(COMING) & set(_missing.LAYERS)
-    assert _missing.message("models", "model_from_json").startswith("keras.models.model_from_json")
+    assert _missing.message("models", "model_from_json") is None  # bptt has it
 
 
 def test_unknown_names_keep_pythons_own_error():
@@ -172,5 +172,5 @@ def test_utils_normalize_is_unit_norm_along_the_axis():
 
 
 def test_regularizer_arguments_are_refused_with_the_layer_error():
-    with pytest.raises(TypeError, match="kernel_regularizer"):
+    with pytest.raises(NotImplementedError, match=r"Dense\(kernel_regularizer=\.\.\.\) is not"):
         bptt.layers.Dense(2, kernel_regularizer="l2")

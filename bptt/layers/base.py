@@ -20,6 +20,12 @@ import numpy as np
 from bptt import backend
 
 _NAME_COUNTERS = {}
+_REGULARIZATION_ARGS = (
+    "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+    "embeddings_regularizer", "beta_regularizer", "gamma_regularizer", "kernel_constraint",
+    "recurrent_constraint", "bias_constraint", "embeddings_constraint", "beta_constraint",
+    "gamma_constraint",
+)
 
 
 def _snake(name):
@@ -38,6 +44,12 @@ def unique_name(prefix):
 class Layer:
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
                  batch_input_shape=None, **kwargs):
+        for key in _REGULARIZATION_ARGS:  # Keras' options bptt does not have: None is fine
+            if kwargs.pop(key, None) is not None:
+                raise NotImplementedError(
+                    f"{type(self).__name__}({key}=...) is not supported: bptt has no weight "
+                    "regularizers or constraints. Leave it at None; for regularization use "
+                    "Dropout / recurrent_dropout, or an optimizer's weight_decay (AdamW).")
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__} got unexpected keyword argument(s) {sorted(kwargs)}; "

@@ -16,6 +16,25 @@ def load_model(filepath, compile=True, custom_objects=None, safe_mode=True):
     return saving.load_model(filepath, compile=compile)
 
 
+def save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """Keras' models.save_model(model, path): the same as model.save(path)."""
+    model.save(filepath)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A model (new weights) from model.to_json()."""
+    import json
+
+    from bptt.models.functional import Functional
+
+    spec = json.loads(json_string)
+    kinds = {"Sequential": Sequential, "Functional": Functional, "Model": Functional}
+    if spec.get("class_name") not in kinds:
+        raise ValueError(f"model_from_json expects the JSON of model.to_json(), with class_name "
+                         f"one of {sorted(kinds)}; got {spec.get('class_name')!r}.")
+    return kinds[spec["class_name"]].from_config(spec["config"])
+
+
 def clone_model(model, input_tensors=None, clone_function=None):
     """A new model with the same architecture and freshly initialized weights (as Keras)."""
     if input_tensors is not None or clone_function is not None:
@@ -25,4 +44,5 @@ def clone_model(model, input_tensors=None, clone_function=None):
     return type(model).from_config(config)
 
 
-__all__ = ["Model", "Sequential", "Functional", "load_model", "clone_model"]
+__all__ = ["Model", "Sequential", "Functional", "load_model", "save_model", "model_from_json",
+           "clone_model"]

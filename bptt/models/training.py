@@ -478,6 +478,13 @@ class Trainer(Layer):
 
         (print_fn or print)(summary_text(self, line_length))
 
+    def to_json(self, **kwargs):
+        import json
+
+        from bptt.layers import serialize
+
+        return json.dumps(serialize(self), **kwargs)
+
     def save(self, filepath, overwrite=True):
         from bptt import saving
 

@@ -261,3 +261,20 @@ def test_layer_output_builds_a_feature_model(rng):
     assert model.get_layer("encoder").input is inputs
     with pytest.raises(AttributeError, match="never been called"):
         layers.Dense(2).output
+
+
+def test_to_json_and_model_from_json_rebuild_the_architecture(rng):
+    model = _shared_multi_input()
+    rebuilt = models.model_from_json(model.to_json())
+    assert type(rebuilt).__name__ == "Functional"
+    assert [w.shape for w in rebuilt.get_weights()] == [w.shape for w in model.get_weights()]
+    rebuilt.set_weights(model.get_weights())
+    x = [rng.integers(0, 20, (3, 5)), rng.integers(0, 20, (3, 4))]
+    for a, b in zip(rebuilt.predict(x, verbose=0), model.predict(x, verbose=0)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_regularizer_arguments_get_one_clear_refusal():
+    layers.Dense(2, kernel_regularizer=None)  # Keras' default is fine
+    with pytest.raises(NotImplementedError, match="no weight regularizers.*weight_decay"):
+        layers.Dense(2, kernel_regularizer="l2")
