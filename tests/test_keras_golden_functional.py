@@ -280,3 +280,14 @@ ERRORS = {  # each raises ValueError in Keras (messages in keras_functional_fact
 def test_errors_where_keras_raises(case):
     with pytest.raises(ValueError):
         ERRORS[case]()
+
+
+@pytest.mark.parametrize("case", sorted(BUILDERS))
+def test_summary_prints_what_keras_printed(case, capsys):
+    BUILDERS[case]().summary()
+    ours, theirs = capsys.readouterr().out, FACTS["cases"][case]["summary"]
+    if case == "nested":
+        # Keras' built Sequential makes a hidden functional model that takes the default name
+        # "functional", so the outer model is "functional_1" there; bptt names it "functional".
+        ours, theirs = ours.split("\n", 1)[1], theirs.split("\n", 1)[1]
+    assert ours == theirs
