@@ -185,8 +185,8 @@ class TextVectorization(Layer):
     # -- text to tokens ---------------------------------------------------------------------
     def _strings(self, values):
         """A NumPy array of str from str, bytes or an object array of either."""
-        if values.dtype.kind == "U":
-            return values
+        if values.dtype.kind == "U" or values.size == 0:
+            return values.astype(str, copy=False)
         if values.dtype.kind == "S":
             return np.char.decode(values, self.encoding)
         if values.dtype.kind == "O":
