@@ -45,6 +45,8 @@ def _check_choice(name, value, choices):
 
 
 class TextVectorization(Layer):
+    output_dtype = "int64"  # the dtype of its symbolic outputs, as Keras'
+
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
                  split="whitespace", ngrams=None, output_mode="int", output_sequence_length=None,
                  pad_to_max_tokens=False, vocabulary=None, idf_weights=None, sparse=False,

@@ -165,6 +165,24 @@ def test_no_weights_no_gradient_and_output_shape():
     assert layer.compute_output_shape((None,)) == (None, 7)
 
 
+def test_first_layer_of_a_functional_model_on_string_input():
+    from bptt import Input, Model
+
+    vectorize = adapted(["a b c", "a b"], output_sequence_length=4)
+    inputs = Input(shape=(1,), dtype="string")
+    ids = vectorize(inputs)
+    assert ids.shape == (None, 4) and ids.dtype == "int64"
+    embedding, rnn, dense = layers.Embedding(6, 3), layers.SimpleRNN(2), layers.Dense(1)
+    model = Model(inputs, dense(rnn(embedding(ids))))
+    id_inputs = Input(shape=(4,))
+    on_ids = Model(id_inputs, dense(rnn(embedding(id_inputs))))  # the same layers
+    texts = np.array([["a b"], ["c zz"]])
+    np.testing.assert_allclose(model.predict(texts, verbose=0),
+                               on_ids.predict(vectorize(texts), verbose=0))
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(texts, np.array([[1.0], [0.0]]), epochs=1, verbose=0)
+
+
 # --- vocabularies given ----------------------------------------------------------------------
 
 def test_set_vocabulary_with_or_without_special_tokens():
