@@ -20,6 +20,7 @@ same shape; `split` gets the 1-D array of standardized strings and returns one s
 tokens per string. Keras' other output modes, ngrams, sparse and ragged outputs are not here.
 """
 import collections
+import os
 import re
 
 import numpy as np
@@ -119,8 +120,13 @@ class TextVectorization(Layer):
         if idf_weights is not None:
             raise ValueError("idf_weights are for output_mode='tf_idf' only.")
         if isinstance(vocabulary, str):  # a file: every line is a token, as Keras reads it
-            with open(vocabulary, encoding=self.encoding) as lines:
-                tokens = lines.read().splitlines()
+            if not os.path.isfile(vocabulary):
+                raise ValueError(f"Vocabulary file {vocabulary} does not exist.")
+            with open(vocabulary, encoding=self.encoding, newline="") as text:
+                lines = text.read().split("\n")  # lines end at \n only, as TensorFlow's reader
+            if lines and lines[-1] == "":
+                lines.pop()
+            tokens = [line[:-1] if line.endswith("\r") else line for line in lines]
         else:
             tokens = [str(token) for token in self._strings(np.asarray(vocabulary)).ravel()]
             if not tokens:

@@ -197,9 +197,11 @@ def test_set_vocabulary_with_or_without_special_tokens():
 
 def test_vocabulary_from_a_file(tmp_path):
     path = tmp_path / "vocab.txt"
-    path.write_text("alpha\nbeta\n", encoding="utf-8")
+    path.write_bytes("alpha\nbeta\r\nga\x0bmma\n".encode("utf-8"))
     layer = TextVectorization(vocabulary=str(path))
-    assert layer.get_vocabulary() == ["", "[UNK]", "alpha", "beta"]
+    assert layer.get_vocabulary() == ["", "[UNK]", "alpha", "beta", "ga\x0bmma"]
+    with pytest.raises(ValueError, match="does not exist"):
+        TextVectorization(vocabulary=str(tmp_path / "missing.txt"))
 
 
 @pytest.mark.parametrize("vocabulary, match", [
