@@ -6,7 +6,9 @@ iterator, a PyDataset-style object with __len__ and __getitem__, any re-iterable
 utils.timeseries_dataset_from_array's result, or a tf.data.Dataset read as NumPy) yields its own
 (x, y) or (x, y, sample_weight) batches, each checked as it comes (DatasetBatches).
 """
+import itertools
 import math
+import random
 
 import numpy as np
 
@@ -203,21 +205,28 @@ class DatasetBatches:
     generator or iterator is not restarted: the next epoch goes on where the last one stopped.
     """
 
-    def __init__(self, data, prepare, steps=None):
+    def __init__(self, data, prepare, steps=None, shuffle=False):
         self.data = data
         self.prepare = prepare
-        self.indexed = hasattr(data, "__getitem__") and hasattr(data, "__len__") and \
-            not hasattr(data, "as_numpy_iterator")
+        self.shuffle = shuffle
+        self.epochs_done = 0
+        tf_like = hasattr(data, "as_numpy_iterator")
+        self.indexed = not tf_like and hasattr(data, "__getitem__") and (
+            hasattr(data, "num_batches") or hasattr(data, "__len__"))
         self.one_shot = hasattr(data, "__next__") or (
-            hasattr(data, "__iter__") and not self.indexed
-            and not hasattr(data, "as_numpy_iterator") and iter(data) is data)
+            hasattr(data, "__iter__") and not self.indexed and not tf_like
+            and iter(data) is data)
         self._iterator = None
         length = None
-        if self.indexed or (not self.one_shot and hasattr(data, "__len__")):
+        if self.indexed:
+            length = getattr(data, "num_batches", None) if hasattr(data, "num_batches") \
+                else len(data)
+        elif not self.one_shot and hasattr(data, "__len__"):
             try:
                 length = len(data)
             except TypeError:  # tf.data's len() of an infinite or unknown-size dataset
                 length = None
+        self.length = length
         self.steps = steps if steps is not None else length
 
     def _elements(self):
@@ -234,10 +243,22 @@ class DatasetBatches:
         return iter(self.data)
 
     def _indexed_elements(self):
-        for index in range(len(self.data)):
+        """A PyDataset's batches by index: in a new order each epoch when fit shuffles, drawn
+        as Keras draws it (random.Random(epoch number) shuffling the indices); endless when it
+        has no number of batches."""
+        if self.length is None:
+            yield from (self.data[index] for index in itertools.count())
+            return
+        indices = list(range(self.length))
+        if self.shuffle:
+            random.Random(self.epochs_done).shuffle(indices)
+        for index in indices:
             yield self.data[index]
 
     def epoch(self, targets=True):
+        on_epoch_begin = getattr(self.data, "on_epoch_begin", None)
+        if self.indexed and callable(on_epoch_begin):
+            on_epoch_begin()
         count, elements = 0, self._elements()
         while self.steps is None or count < self.steps:  # ask for no batch beyond steps
             element = next(elements, _END)
@@ -258,6 +279,7 @@ class DatasetBatches:
         on_epoch_end = getattr(self.data, "on_epoch_end", None)
         if self.indexed and callable(on_epoch_end):  # PyDataset's hook (it may reshuffle)
             on_epoch_end()
+        self.epochs_done += 1
         if self.one_shot and self.steps is not None and count < self.steps:
             import warnings
 

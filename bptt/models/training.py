@@ -242,7 +242,7 @@ class Trainer(Layer):
                     f"{what}: when x is a dataset, generator or PyDataset it yields the targets "
                     "itself; do not pass y or sample_weight as well.")
             prepare = (lambda batch: self._prepare(*batch, what=what, check_ids=check_ids))
-            return data_adapter.DatasetBatches(data[0], prepare, steps)
+            return data_adapter.DatasetBatches(data[0], prepare, steps, shuffle)
         if steps is not None:
             raise ValueError(f"{what}: steps is for datasets and generators; with arrays, pick "
                              "the samples by slicing them (e.g. x[:steps * batch_size]).")

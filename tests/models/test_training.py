@@ -1,5 +1,7 @@
 """The one training loop fed by datasets: Python generators, PyDataset-style objects,
 re-iterables and tf.data-style datasets give the same steps as the same batches as arrays."""
+import random
+
 import numpy as np
 import pytest
 
@@ -74,7 +76,7 @@ def test_datasets_train_as_the_same_arrays(kind, rng):
         data, extra = FakeTFDataset(x, y, 4), {}
     else:
         data, extra = _ReIterable(list(_generator(x, y, 4, repeat=1))), {}
-    history = model.fit(data, epochs=2, verbose=0, **extra).history
+    history = model.fit(data, epochs=2, verbose=0, shuffle=False, **extra).history
     for key in expected:
         np.testing.assert_allclose(history[key], expected[key], rtol=1e-6)
     for a, b in zip(model.get_weights(), reference.get_weights()):
@@ -128,3 +130,22 @@ def test_dataset_errors_are_clear(rng):
         model.fit(iter([(x[:, :, :1], y)]), verbose=0)
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+
+
+def test_fit_shuffles_a_pydatasets_batches_as_keras_does(rng):
+    """Keras' PyDataset adapter visits the batches of epoch e in the order
+    random.Random(e).shuffle gives, calling on_epoch_begin / on_epoch_end around each epoch."""
+    x, y = _data(rng, n=16)
+    reference = _model()
+    weights = reference.get_weights()
+    for epoch in range(3):
+        order = list(range(4))
+        random.Random(epoch).shuffle(order)
+        for index in order:
+            reference.train_on_batch(x[index * 4:(index + 1) * 4], y[index * 4:(index + 1) * 4])
+    data = Batches(x, y, 4)
+    model = _model(weights)
+    model.fit(data, epochs=3, verbose=0)
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert data.epochs_ended == 3
