@@ -217,8 +217,14 @@ class Trainer(Layer):
         return dict(sorted(logs.items()))
 
     def _ordered(self, logs):
-        """evaluate()'s list: loss, then each output's loss, then the metrics in compile order."""
-        names = ["loss", *self._loss_names(), *(slot.log_name for slot in self._slots)]
+        """evaluate()'s list, in Keras 3's order: loss; the metrics whose own name is their log
+        key (one output), in compile order; each output's loss; then the other keys sorted
+        (with several outputs, 'main_accuracy' and the like)."""
+        names = ["loss"]
+        for name in [slot.metric.name for slot in self._slots] + self._loss_names():
+            if name in logs and name not in names:
+                names.append(name)
+        names += sorted(key for key in logs if key not in names)
         values = [logs[name] for name in names]
         return values[0] if len(values) == 1 else values
 

@@ -278,3 +278,23 @@ def test_regularizer_arguments_get_one_clear_refusal():
     layers.Dense(2, kernel_regularizer=None)  # Keras' default is fine
     with pytest.raises(NotImplementedError, match="no weight regularizers.*weight_decay"):
         layers.Dense(2, kernel_regularizer="l2")
+
+
+def test_evaluate_lists_values_in_keras_order(rng):
+    """Keras 3.15 (run on this model): loss, main_loss, zaux_loss, then main_accuracy,
+    main_mae, zaux_mae sorted; one output: loss then its metrics in compile order."""
+    inputs = layers.Input((3,))
+    hidden = layers.Dense(4)(inputs)
+    model = models.Model(inputs, [layers.Dense(1, activation="sigmoid", name="main")(hidden),
+                                  layers.Dense(2, name="zaux")(hidden)])
+    model.compile("sgd", loss={"main": "binary_crossentropy", "zaux": "mse"},
+                  metrics={"main": ["accuracy", "mae"], "zaux": ["mae"]})
+    x, y = rng.random((4, 3)), {"main": np.ones((4, 1)), "zaux": np.zeros((4, 2))}
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    order = ["loss", "main_loss", "zaux_loss", "main_accuracy", "main_mae", "zaux_mae"]
+    assert model.evaluate(x, y, verbose=0) == [logs[name] for name in order]
+    single = models.Model(inputs, layers.Dense(1, activation="sigmoid")(hidden))
+    single.compile("sgd", "binary_crossentropy", metrics=["mae", "accuracy"])
+    logs = single.evaluate(x, np.ones((4, 1)), verbose=0, return_dict=True)
+    assert single.evaluate(x, np.ones((4, 1)), verbose=0) == \
+        [logs["loss"], logs["mae"], logs["accuracy"]]
