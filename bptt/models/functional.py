@@ -16,9 +16,11 @@ over its nodes.
 """
 import numpy as np
 
-from bptt.layers import InputLayer, Layer
+from bptt.layers import InputLayer
 from bptt.layers import symbolic
-from bptt.models.training import Trainer, logits_activation
+from bptt.models import graph, shared
+from bptt.models.compile_args import logits_activation
+from bptt.models.training import Trainer
 
 
 def _flat(value):
@@ -55,139 +57,6 @@ def _check_tensors(tensors, what):
                 f"on them; got {type(tensor).__name__}. Build the model as in Keras: "
                 "inputs = Input(shape=...); outputs = layers.Dense(1)(inputs); "
                 "Model(inputs, outputs).")
-
-
-def _ordered_nodes(inputs, outputs):
-    """Keras' map_graph: the nodes from `inputs` to `outputs`, and the layers by depth.
-
-    A depth-first walk back from each output gives a topological order and the order in which
-    layers are first met; a node's depth is its longest distance to an output. Layers come in
-    decreasing depth, ties in the order first met (so two branches at one depth keep their
-    call order)."""
-    input_ids = {id(t) for t in inputs}
-    finished, in_progress, order, first_met = set(), set(), [], {}
-
-    def visit(tensor):
-        node = tensor.node
-        if id(node) in finished:
-            return
-        if id(node) in in_progress:
-            raise ValueError(f"Tensor {tensor} from layer '{node.layer.name}' is part of a cycle.")
-        first_met.setdefault(id(node.layer), (len(first_met), node.layer))
-        in_progress.add(id(node))
-        if not isinstance(node.layer, InputLayer) and id(tensor) not in input_ids:
-            for parent in node.inputs + node.states:
-                visit(parent)
-        finished.add(id(node))
-        in_progress.discard(id(node))
-        order.append(node)
-
-    for tensor in outputs:
-        visit(tensor)
-    depth, layer_depth = {}, {}
-    for node in reversed(order):
-        d = max(depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
-        depth[id(node)] = layer_depth[id(node.layer)] = d
-        for parent in node.parents:
-            depth[id(parent)] = max(depth.get(id(parent), 0), d + 1)
-    for tensor in inputs:  # an input no output depends on still belongs to the model
-        if id(tensor.node.layer) not in layer_depth:
-            layer_depth[id(tensor.node.layer)] = 0
-            first_met.setdefault(id(tensor.node.layer), (len(first_met), tensor.node.layer))
-            order.insert(0, tensor.node)
-    layers = sorted((layer for _, layer in first_met.values()),
-                    key=lambda layer: (-layer_depth[id(layer)], first_met[id(layer)][0]))
-    nodes = sorted(order, key=lambda node: -depth.get(id(node), 0))  # stable: keeps topology
-    _check_connected(inputs, nodes)
-    return nodes, layers, [depth.get(id(node), 0) for node in nodes]
-
-
-def _check_connected(inputs, nodes):
-    known = {id(t) for t in inputs}
-    done = []
-    for node in nodes:
-        if isinstance(node.layer, InputLayer):
-            if id(node.outputs[0]) not in known:
-                raise ValueError(
-                    f"Graph disconnected: cannot find parent for tensor {node.outputs[0]} at "
-                    f"layer '{node.layer.name}'. The following previous layers were accessed "
-                    f"without issue: {done}. Pass every Input the outputs depend on in "
-                    "Model(inputs=[...]).")
-            continue
-        for tensor in node.inputs + node.states:
-            if id(tensor) not in known:
-                raise ValueError(
-                    f"Graph disconnected: cannot find parent for tensor {tensor} at layer "
-                    f"'{node.layer.name}'. The following previous layers were accessed without "
-                    f"issue: {done}. Pass every Input the outputs depend on in "
-                    "Model(inputs=[...]).")
-        done.append(node.layer.name)
-        known.update(id(t) for t in node.outputs)
-
-
-def _layers_inside(value):
-    if isinstance(value, Layer):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [item for item in value if isinstance(item, Layer)]
-    return []
-
-
-def _state_of(layer, seen=None):
-    """Shallow copies of the attributes of `layer` and every layer inside it."""
-    seen = set() if seen is None else seen
-    seen.add(id(layer))
-    states = [(layer, dict(vars(layer)))]
-    for value in list(vars(layer).values()):
-        for inner in _layers_inside(value):
-            if id(inner) not in seen:
-                states.extend(_state_of(inner, seen))
-    return states
-
-
-def _changed(before, after):
-    """What a forward pass set: per object, the attributes it rebound."""
-    old = {id(obj): attrs for obj, attrs in before}
-    missing = object()
-    return [(obj, {key: value for key, value in attrs.items()
-                   if old.get(id(obj), {}).get(key, missing) is not value})
-            for obj, attrs in after]
-
-
-def _restore(saved):
-    for obj, attrs in saved:
-        vars(obj).update(attrs)
-
-
-def _leaf_layers(layer):
-    """The layers that hold gradients: a model's own layers (recursively), else the layer."""
-    if isinstance(layer, Trainer):
-        return [leaf for inner in layer._unique_layers() for leaf in _leaf_layers(inner)]
-    return [layer] if layer.params else []
-
-
-def _accumulate(total, layer):
-    """Adds what one backward of `layer` left to `total` (copies: the fused Embedding reuses its
-    buffers). An Embedding's per-lookup parts (optimizers.RowGradient) add up as TensorFlow's
-    slices of two lookups would: squares summed, rows joined, lookups concatenated."""
-    def add(attribute, key, value, combine):
-        entries = total.setdefault(attribute, {})
-        entries[key] = np.array(value, copy=True) if key not in entries \
-            else combine(entries[key], value)
-
-    for key, grad in layer.grads.items():
-        add("grads", key, grad, np.add)
-    for key, squares in getattr(layer, "grad_squares", {}).items():
-        add("grad_squares", key, squares, np.add)
-    for key, rows in getattr(layer, "grad_rows", {}).items():
-        if rows is not None:
-            add("grad_rows", key, rows, np.logical_or)
-    for key, lookups in getattr(layer, "grad_lookups", {}).items():
-        if lookups is not None:
-            entries = total.setdefault("grad_lookups", {})
-            ids, dy = (np.array(part, copy=True) for part in lookups)
-            entries[key] = (ids, dy) if key not in entries else (
-                np.concatenate([entries[key][0], ids]), np.concatenate([entries[key][1], dy]))
 
 
 def _flatten_value(nested, value):
@@ -239,7 +108,7 @@ class Functional(Model):
                     f"layer '{tensor.node.layer.name}'. To reuse part of a model, call it on a "
                     "new Input.")
         self._inputs, self._outputs = flat_inputs, flat_outputs
-        self._nodes, self._layer_list, self._depths = _ordered_nodes(flat_inputs, flat_outputs)
+        self._nodes, self._layer_list, self._depths = graph.ordered_nodes(flat_inputs, flat_outputs)
         self._input_keys, self._output_keys = input_keys, output_keys
         self._outputs_are_dict = output_keys is not None
         self.input_names = input_keys or [t.node.layer.name for t in flat_inputs]
@@ -307,14 +176,14 @@ class Functional(Model):
                 continue
             args = node.pack_inputs([values[id(t)] for t in node.inputs])
             kwargs = {"initial_state": [values[id(t)] for t in node.states]} if node.states else {}
-            shared = id(layer) in self._shared
-            before = _state_of(layer) if shared and keep else None
+            is_shared = id(layer) in self._shared
+            before = shared.state_of(layer) if is_shared and keep else None
             if keep:
                 out = layer.forward(args, training=training, **kwargs)
             else:
                 out = layer.infer(args, **kwargs)
             if before is not None:
-                self._saved[index] = _changed(before, _state_of(layer))
+                self._saved[index] = shared.changed(before, shared.state_of(layer))
             for tensor, value in zip(node.outputs, _flatten_value(node.nested, out)):
                 values[id(tensor)] = value
         self._values = values if keep else None
@@ -363,7 +232,7 @@ class Functional(Model):
             if isinstance(layer, InputLayer) or not any(id(t) in grads for t in node.outputs):
                 continue
             if index in self._saved:
-                _restore(self._saved[index])
+                shared.restore(self._saved[index])
             dys = [grads.get(id(t)) for t in node.outputs]
             dys = [np.zeros_like(self._values[id(t)]) if dy is None else dy
                    for t, dy in zip(node.outputs, dys)]
@@ -374,8 +243,8 @@ class Functional(Model):
                 dx = layer.backward(dy)
             reached.add(id(layer))
             if id(layer) in self._shared:
-                for leaf in _leaf_layers(layer):
-                    _accumulate(summed.setdefault(id(leaf), (leaf, {}))[1], leaf)
+                for leaf in shared.leaf_layers(layer):
+                    shared.accumulate(summed.setdefault(id(leaf), (leaf, {}))[1], leaf)
             dxs = dx if node.inputs_are_list else [dx]
             state_grads = list(getattr(layer, "initial_state_grads", None) or []) \
                 if node.states else []
@@ -388,7 +257,7 @@ class Functional(Model):
                 setattr(layer, attribute, values)
         for layer in self._layer_list:  # a layer no gradient reached gets zeros, not stale ones
             if id(layer) not in reached:
-                for leaf in _leaf_layers(layer):
+                for leaf in shared.leaf_layers(layer):
                     leaf.zero_grads()
         return [grads.get(id(t)) for t in self._inputs]
 

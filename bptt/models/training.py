@@ -20,29 +20,9 @@ import numpy as np
 from bptt import callbacks as callbacks_module, data_adapter, losses, metrics
 from bptt import optimizers
 from bptt.layers.base import Layer, unique_name
+from bptt.models.compile_args import (Slot, logits_activation, loss_weights_per_output,
+                                      losses_per_output, metrics_per_output)
 from bptt.progbar import Progbar
-
-# Which activation a crossentropy reads its logits from (Keras' TensorFlow backend does the same:
-# it takes the logits behind a sigmoid/softmax output instead of clipping probabilities).
-LOGITS_ACTIVATION = {
-    losses.BinaryCrossentropy: "sigmoid",
-    losses.CategoricalCrossentropy: "softmax",
-    losses.SparseCategoricalCrossentropy: "softmax",
-}
-
-
-def logits_activation(loss):
-    """The activation whose logits `loss` may read, or None."""
-    activation = LOGITS_ACTIVATION.get(type(loss))
-    return None if activation is None or loss.from_logits else activation
-
-
-class _Slot:
-    """One compiled metric: which output it watches and the name it has in the logs."""
-
-    def __init__(self, output, metric, log_name, weighted):
-        self.output, self.metric, self.log_name, self.weighted = output, metric, log_name, weighted
-
 
 class Trainer(Layer):
     def __init__(self, name=None, trainable=True, prefix="model"):
@@ -93,8 +73,8 @@ class Trainer(Layer):
         if loss is None:
             raise ValueError("compile needs a loss, e.g. loss='binary_crossentropy'.")
         names = list(self.output_names)
-        resolved = _per_output(loss, names, "loss", losses.get, self._outputs_are_dict)
-        weights = _loss_weights(loss_weights, names, resolved)
+        resolved = losses_per_output(loss, names, losses.get, self._outputs_are_dict)
+        weights = loss_weights_per_output(loss_weights, names)
         for what, spec in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
             if spec is not None and not isinstance(spec, (list, tuple, dict)):
                 raise ValueError(f"Expected `{what}` argument to be a list, tuple, or dict. "
@@ -120,7 +100,7 @@ class Trainer(Layer):
             names, shapes = list(self.output_names), self._output_shapes()
             counts = {}
             for weighted, spec in zip((False, True), self._metric_specs):
-                for index, specs in enumerate(_metrics_per_output(spec, names)):
+                for index, specs in enumerate(metrics_per_output(spec, names)):
                     for item in specs:
                         metric = metrics.get(item, loss=self._losses[index],
                                              output_shape=shapes[index])
@@ -130,7 +110,7 @@ class Trainer(Layer):
                             name = (f"{name.removesuffix(metric.name)}weighted_{metric.name}"
                                     if weighted and counts[name] == 2 else f"{name}_{counts[name] - 1}")
                         counts.setdefault(name, 1)
-                        self._slots.append(_Slot(index, metric, name, weighted))
+                        self._slots.append(Slot(index, metric, name, weighted))
             self.metrics = [slot.metric for slot in self._slots]
         for slot in self._slots:
             slot.metric.reset_state()
@@ -523,73 +503,3 @@ def layer_gradient_pairs(layer):
             grad = optimizers.RowGradient(grad, squares[key], rows.get(key), lookups.get(key))
         pairs.append((grad, value))
     return pairs
-
-
-def _per_output(spec, names, what, resolve, outputs_are_dict=False):
-    """compile's loss as one entry (or None) per output: one for all, a list, or a dict."""
-    if isinstance(spec, dict):
-        if set(spec) - set(names) or (set(spec) != set(names) and not outputs_are_dict):
-            raise ValueError(f"Expected keys {names} in {what} dict, but found "
-                             f"{what}.keys()={list(spec.keys())}")
-        return [resolve(spec[name]) if spec.get(name) is not None else None for name in names]
-    if isinstance(spec, (list, tuple)):
-        if len(spec) != len(names):
-            raise ValueError(
-                f"The model has {len(names)} output(s) {names}, and `{what}` is a list of "
-                f"{len(spec)}: give one entry per output (None for an output without one), or a "
-                "dict keyed by output name.")
-        return [None if item is None else resolve(item) for item in spec]
-    return [resolve(spec)] * len(names)  # one loss for every output (losses keep no state)
-
-
-def _loss_weights(spec, names, resolved):
-    if spec is None:
-        return [None] * len(names)
-    if isinstance(spec, (int, float)):
-        return [float(spec)] * len(names)
-    if isinstance(spec, dict):
-        unknown = sorted(set(spec) - set(names))
-        if unknown:
-            raise ValueError(f"loss_weights has keys {unknown} that are not output names "
-                             f"{names}.")
-        return [float(spec[name]) if name in spec else None for name in names]
-    if isinstance(spec, (list, tuple)):
-        if len(spec) != len(names):
-            raise ValueError(f"`loss_weights` must match the number of losses, got "
-                             f"{len(names)} losses and {len(spec)} weights.")
-        return [None if w is None else float(w) for w in spec]
-    raise ValueError("Expected `loss_weights` argument to be a float (single output case) or a "
-                     f"list, tuple, or dict (multiple output case). Received instead: "
-                     f"loss_weights={spec!r} of type {type(spec)}")
-
-
-def _metrics_per_output(spec, names):
-    """compile's metrics as a list of metric specs per output."""
-    if not spec:
-        return [[] for _ in names]
-    if len(names) == 1:
-        flat = list(spec.values()) if isinstance(spec, dict) else list(spec)
-        out = []
-        for item in flat:
-            out.extend(item if isinstance(item, (list, tuple)) else [item])
-        return [out]
-    if isinstance(spec, dict):
-        unknown = sorted(set(spec) - set(names))
-        if unknown:
-            raise ValueError(f"Invalid `metrics`: keys {unknown} are not output names {names}.")
-        return [_as_specs(spec.get(name)) for name in names]
-    if len(spec) == len(names) and any(isinstance(item, (list, tuple)) or item is None
-                                       for item in spec):
-        return [_as_specs(item) for item in spec]
-    if len(spec) == len(names):
-        return [[item] for item in spec]
-    raise ValueError(
-        f"Invalid `metrics`: the model has {len(names)} outputs {names}; give metrics as a "
-        "dict keyed by output name (e.g. {'%s': ['accuracy']}) or a list with one entry per "
-        f"output. Received: metrics={spec!r}" % names[0])
-
-
-def _as_specs(item):
-    if item is None:
-        return []
-    return list(item) if isinstance(item, (list, tuple)) else [item]
