@@ -12,8 +12,10 @@
 Layers are callable on arrays as in Keras: `layers.LSTM(4)(x)` builds on first use and runs
 the forward pass in inference mode (`infer`: no backward may follow).
 """
+import inspect
 import itertools
 import re
+import warnings
 
 import numpy as np
 
@@ -103,6 +105,25 @@ class Layer:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    # -- masks (Keras 3's rules) ------------------------------------------------------------
+    # A mask is a bool array (batch, time), True at real steps. A layer that supports masking
+    # passes one on (compute_mask); a layer whose forward takes `mask=` also reads it; a mask
+    # reaching a layer that does not support masking is dropped, with Keras' warning.
+    supports_masking = False
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of this layer's output(s), from its input(s) and their mask."""
+        return mask
+
+    @classmethod
+    def takes_mask(cls):
+        """Whether forward (and infer) read a `mask=` argument."""
+        cached = cls.__dict__.get("_takes_mask")
+        if cached is None:
+            cached = "mask" in inspect.signature(cls.forward).parameters
+            cls._takes_mask = cached
+        return cached
 
     # -- shared behaviour -------------------------------------------------------------------
     def __call__(self, x, training=False, **kwargs):
@@ -194,3 +215,18 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def output_mask(layer, inputs, mask):
+    """What mask the output(s) of `layer` carry, by Keras 3's rules: compute_mask where the
+    layer supports masking; otherwise none, with Keras' warning if a mask arrived."""
+    if layer.supports_masking:
+        return layer.compute_mask(inputs, mask)
+    flat = mask if isinstance(mask, list) else [mask]
+    if any(m is not None for m in flat):
+        warnings.warn(
+            f"Layer '{layer.name}' (of type {type(layer).__name__}) was passed an input with a "
+            "mask attached to it. However, this layer does not support masking and will "
+            "therefore destroy the mask information. Downstream layers will not see the mask.",
+            stacklevel=3)
+    return None

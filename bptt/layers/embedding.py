@@ -60,6 +60,12 @@ class Embedding(Layer):
                         self.embeddings_initializer)
         super().build(input_shape)
 
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """With mask_zero, id 0 is padding: the mask is True where the id is not 0 (Keras)."""
+        return np.asarray(inputs) != 0 if self.mask_zero else None
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from bptt.layers import InputLayer
 from bptt.layers import symbolic
+from bptt.layers.base import output_mask
 from bptt.models import graph, shared
 from bptt.models.compile_args import logits_activation
 from bptt.models.training import Trainer
@@ -57,6 +58,18 @@ def _check_tensors(tensors, what):
                 f"on them; got {type(tensor).__name__}. Build the model as in Keras: "
                 "inputs = Input(shape=...); outputs = layers.Dense(1)(inputs); "
                 "Model(inputs, outputs).")
+
+
+def _masks_per_output(node, mask):
+    """A layer's compute_mask result as one mask (or None) per output tensor of the node."""
+    def spread(nested, value):
+        if nested is None:
+            return [value]
+        if not isinstance(value, (list, tuple)) or len(value) != len(nested):
+            value = [value if not isinstance(value, (list, tuple)) else None] * len(nested)
+        return [leaf for sub, item in zip(nested, value) for leaf in spread(sub, item)]
+
+    return spread(node.nested, mask)
 
 
 def _flatten_value(nested, value):
@@ -169,13 +182,18 @@ class Functional(Model):
     def _run(self, xs, training, keep):
         """Every node in order; `keep`: keep what backward needs (else layers' infer)."""
         values = {id(t): x for t, x in zip(self._inputs, xs)}
+        masks = {}  # id(tensor) -> the (B, T) mask it carries, where it carries one
         self._saved = {}
         for index, node in enumerate(self._nodes):
             layer = node.layer
             if isinstance(layer, InputLayer):
                 continue
             args = node.pack_inputs([values[id(t)] for t in node.inputs])
+            in_masks = [masks.get(id(t)) for t in node.inputs]
+            mask = node.pack_inputs(in_masks) if any(m is not None for m in in_masks) else None
             kwargs = {"initial_state": [values[id(t)] for t in node.states]} if node.states else {}
+            if mask is not None and layer.takes_mask():
+                kwargs["mask"] = mask
             is_shared = id(layer) in self._shared
             before = shared.state_of(layer) if is_shared and keep else None
             if keep:
@@ -186,7 +204,13 @@ class Functional(Model):
                 self._saved[index] = shared.changed(before, shared.state_of(layer))
             for tensor, value in zip(node.outputs, _flatten_value(node.nested, out)):
                 values[id(tensor)] = value
+            out_mask = output_mask(layer, args, mask)
+            if out_mask is not None:
+                for tensor, m in zip(node.outputs, _masks_per_output(node, out_mask)):
+                    if m is not None:
+                        masks[id(tensor)] = m
         self._values = values if keep else None
+        self._output_masks = [masks.get(id(t)) for t in self._outputs]
         return [values[id(t)] for t in self._outputs]
 
     def _forward_all(self, xs, training):

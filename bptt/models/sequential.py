@@ -13,6 +13,7 @@ import numpy as np
 
 from bptt.layers import LSTM, Embedding, InputLayer, Layer, deserialize, serialize
 from bptt.layers import symbolic
+from bptt.layers.base import output_mask
 from bptt.models.functional import Model
 from bptt.models.training import Trainer, logits_activation
 
@@ -92,18 +93,32 @@ class Sequential(Model):
     # -- forward, loss, backward --------------------------------------------------------------
     def _forward(self, x, training):
         self._caches_kept = True
+        mask = None
         for layer in self._layers:
-            x = layer.forward(x, training=training)
+            x, mask = self._call(layer, x, mask, training=training)
+        self._output_masks = [mask]
         return x
+
+    @staticmethod
+    def _call(layer, x, mask, training=None):
+        """One layer, forward (training given) or inference, and the mask its output carries."""
+        kwargs = {"mask": mask} if mask is not None and layer.takes_mask() else {}
+        y = layer.infer(x, **kwargs) if training is None else \
+            layer.forward(x, training=training, **kwargs)
+        return y, output_mask(layer, x, mask)
 
     def _infer(self, x):
         """The forward pass when no backward follows (predict, evaluate): layers keep no cache.
         Two stacked LSTMs may run as one pipelined call (LSTM.infer_with), with the lookup of
         an Embedding in front of them inside it."""
         self._caches_kept = False
-        layers, index = self._layers, 0
+        layers, index, mask = self._layers, 0, None
         while index < len(layers):
             layer = layers[index]
+            if mask is not None or getattr(layer, "mask_zero", False):
+                x, mask = self._call(layer, x, mask)  # masked steps: one layer at a time
+                index += 1
+                continue
             if (isinstance(layer, Embedding) and index + 2 < len(layers)
                     and isinstance(layers[index + 1], LSTM)):
                 output = layers[index + 1].infer_with(layers[index + 2], x, lookup=layer)
@@ -116,6 +131,7 @@ class Sequential(Model):
                 x, index = output, index + 2
             else:
                 x, index = layer.infer(x), index + 1
+        self._output_masks = [mask]
         return x
 
     def _uses_logits(self):

@@ -57,6 +57,12 @@ class Trainer(Layer):
     def _output_logits(self, index):
         return None
 
+    def _output_mask(self, index):
+        """The mask output `index` carried in the last pass (losses and metrics skip its masked
+        steps, as Keras'), or None."""
+        masks = getattr(self, "_output_masks", None)
+        return masks[index] if masks else None
+
     def _check_inputs(self, xs, what, check_ids):
         """Build if needed and check the input arrays against the model (before any change)."""
 
@@ -124,11 +130,12 @@ class Trainer(Layer):
                 parts.append(None), douts.append(None), from_logits.append(False)
                 continue
             sw = sws[index] if sws is not None else None
+            mask = self._output_mask(index)
             logits = self._output_logits(index) if logits_activation(loss) else None
             if logits is not None:
-                value, dout = loss.value_and_grad_logits(ys[index], logits, sw)
+                value, dout = loss.value_and_grad_logits(ys[index], logits, sw, mask=mask)
             else:
-                value, dout = loss.value_and_grad(ys[index], outputs[index], sw)
+                value, dout = loss.value_and_grad(ys[index], outputs[index], sw, mask=mask)
             value = float(value)
             if weight is not None:
                 dout = dout * dout.dtype.type(weight)
@@ -165,10 +172,11 @@ class Trainer(Layer):
         # As Keras: compile(metrics=...) ignore sample_weight; weighted_metrics use it.
         for slot in self._slots:
             sw = sws[slot.output] if (slot.weighted and sws is not None) else None
-            if sw is None:
-                slot.metric.update_state(ys[slot.output], outputs[slot.output])
-            else:
-                slot.metric.update_state(ys[slot.output], outputs[slot.output], sample_weight=sw)
+            mask = self._output_mask(slot.output)
+            extra = {} if mask is None else {"mask": mask}
+            if sw is not None:
+                extra["sample_weight"] = sw
+            slot.metric.update_state(ys[slot.output], outputs[slot.output], **extra)
 
     # -- running means over batches (Keras' loss trackers, weighted by batch size) -------------
     def _new_totals(self):
