@@ -84,6 +84,14 @@ class Merge(Layer):
     """
 
     min_inputs, max_inputs = 1, None
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras' rule for Add, Subtract, Multiply, Average, Maximum, Minimum: a step is real if
+        it is real in any input; no mask if any input has none."""
+        if mask is None or any(m is None for m in mask):
+            return None
+        return np.logical_or.reduce([np.asarray(m, dtype=bool) for m in mask])
 
     def __call__(self, inputs, training=False, **kwargs):
         if not isinstance(inputs, (list, tuple)):
@@ -249,6 +257,21 @@ class Concatenate(Merge):
         out[axis] = None if None in sizes else sum(sizes)
         return tuple(out)
 
+    def compute_mask(self, inputs, mask=None):
+        """Keras' rule: each mask spread over its input's shape (all True for an input with
+        none), joined along `axis`, then any() over the last axis."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        spread = []
+        for x, m in zip(inputs, mask):
+            shape = np.shape(x)
+            if m is None:
+                spread.append(np.ones(shape, dtype=bool))
+            else:
+                m = np.asarray(m, dtype=bool)
+                spread.append(np.broadcast_to(m[..., None], shape) if m.ndim < len(shape) else m)
+        return np.concatenate(spread, axis=self.axis).any(axis=-1)
+
     def forward(self, inputs, training=False):
         xs = self._inputs(inputs)
         axis = self.axis % xs[0].ndim
@@ -292,6 +315,9 @@ class Dot(Merge):
     """
 
     min_inputs = max_inputs = 2
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # as Keras: a dot product's output carries no mask
 
     def __init__(self, axes, normalize=False, **kwargs):
         super().__init__(**kwargs)

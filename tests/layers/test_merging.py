@@ -283,3 +283,20 @@ def test_config_round_trip(layer):
     assert type(copy) is type(layer) and copy.get_config() == layer.get_config()
     assert layers.Concatenate().get_config()["axis"] == -1
     assert layers.Dot(axes=1).get_config()["normalize"] is False
+
+
+def test_merge_masks_follow_keras():
+    """Keras 3's compute_mask: elementwise merges OR the masks (none if an input has none);
+    Concatenate spreads each mask over its input (all True where none), joins them along the
+    axis and takes any() over the last axis; Dot gives none."""
+    a = np.array([[True, False, False], [False, False, True]])
+    b = np.array([[False, False, True], [False, False, True]])
+    x = np.zeros((2, 3, 4))
+    assert np.array_equal(layers.Add().compute_mask([x, x], [a, b]), a | b)
+    assert layers.Multiply().compute_mask([x, x], [a, None]) is None
+    assert layers.Add().compute_mask([x, x], None) is None
+    assert np.array_equal(layers.Concatenate().compute_mask([x, x], [a, b]), a | b)
+    assert layers.Concatenate().compute_mask([x, x], [a, None]).all()
+    joined = layers.Concatenate(axis=1).compute_mask([x, x], [a, b])
+    assert np.array_equal(joined, np.concatenate([a, b], axis=1))
+    assert layers.Dot(axes=-1).compute_mask([x, x], [a, b]) is None
