@@ -168,16 +168,36 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
-    def forward(self, x, training=False):
+    """The mean over time; with a mask (B, T), the mean over the real steps only, as Keras:
+        y = sum_t m_t x_t / sum_t m_t
+    (Keras gives NaN for a row with no real step; bptt gives zeros.) The output has no mask."""
+
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def forward(self, x, training=False, mask=None):
         x = self._check(x)
-        self.cache = x.shape
-        return x.mean(axis=self.steps_axis, keepdims=self.keepdims)
+        if mask is None:
+            self.cache = (x.shape, None)
+            return x.mean(axis=self.steps_axis, keepdims=self.keepdims)
+        weights = np.expand_dims(np.asarray(mask, dtype=x.dtype), 2 if self.steps_axis == 1 else 1)
+        count = np.maximum(weights.sum(axis=self.steps_axis, keepdims=True), 1)  # (B, 1, 1)
+        weights = weights / count  # each real step's share of the mean
+        self.cache = (x.shape, weights)
+        return (x * weights).sum(axis=self.steps_axis, keepdims=self.keepdims)
+
+    def infer(self, x, mask=None):
+        return self.forward(x, training=False, mask=mask)
 
     def backward(self, dy):
-        shape = self.cache
+        shape, weights = self.cache
         if not self.keepdims:
             dy = np.expand_dims(dy, self.steps_axis)
-        return np.broadcast_to(dy / shape[self.steps_axis], shape).copy()
+        if weights is None:
+            return np.broadcast_to(dy / shape[self.steps_axis], shape).copy()
+        return dy * weights
 
 
 # Keras' other names for the same layers.

@@ -174,3 +174,17 @@ def test_valid_pooling_refuses_too_short_inputs(rng):
         layers.MaxPooling1D(3).build((None, 2, 4))
     with pytest.raises(ValueError, match="shorter than pool_size=3"):
         layers.AveragePooling1D(3).forward(rng.normal(size=(1, 2, 4)))
+
+
+def test_global_average_pooling_averages_real_steps_only(rng, float64):
+    """Keras' masked mean: sum of the real steps over their count; an all-padding row gives
+    zeros here (Keras: NaN); checked by finite differences."""
+    x = rng.normal(size=(3, 5, 4))
+    mask = np.array([[1, 1, 0, 0, 0], [0, 1, 1, 1, 1], [0, 0, 0, 0, 0]], dtype=bool)
+    layer = layers.GlobalAveragePooling1D()
+    y = layer.forward(x, mask=mask)
+    np.testing.assert_allclose(y[0], x[0, :2].mean(axis=0))
+    np.testing.assert_allclose(y[1], x[1, 1:].mean(axis=0))
+    np.testing.assert_array_equal(y[2], np.zeros(4))
+    assert layer.compute_mask(x, mask) is None
+    check_layer_by_finite_differences(layer, x, rng.normal(size=(3, 4)), mask=mask)
