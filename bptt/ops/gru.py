@@ -27,13 +27,17 @@ only where h_{t-1} meets U:
 
 (keras/src/layers/rnn/gru.py, GRUCell.call), so the plain, unmasked h_{t-1} enters the final
 mix, as here. Keras 3.0 to 3.7 masked h_tm1 itself, mix included: that is not reproduced.
+
+Masking: Keras' rule, written once in bptt/ops/simple_rnn.py; h is held at a masked step, the
+output repeats the last output (zeros before a row's first real step).
 """
 from typing import NamedTuple
 
 import numpy as np
 
 from bptt.ops import activations
-from bptt.ops.simple_rnn import recurrent_matmul, recurrent_matmul_backward
+from bptt.ops.simple_rnn import (mask_hold_backward, mask_scan, mask_scan_backward, recurrent_matmul,
+                                 recurrent_matmul_backward)
 
 
 class GRUStepCache(NamedTuple):
@@ -49,7 +53,7 @@ class GRUStepCache(NamedTuple):
 
 class GRUCache(NamedTuple):
     h0: np.ndarray  # (B, H)
-    hs: np.ndarray  # (T, B, H)
+    hs: np.ndarray  # (T, B, H) the state after each step (held at masked steps)
     gates: np.ndarray  # (T, B, 3H)
     recurrent_hs: np.ndarray  # (T, B, H) rec_h per step; None if not reset_after
     recurrent_kernel: np.ndarray  # (H, 3H)
@@ -57,6 +61,7 @@ class GRUCache(NamedTuple):
     reset_after: bool
     activation: str
     recurrent_activation: str
+    mask: np.ndarray = None  # (T, B) bool, True at a real step; None: every step is real
 
 
 def _split_mask(recurrent_mask):
@@ -138,9 +143,9 @@ def gru_step_backward(dh, cache):
 
 
 def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, reset_after=True, activation="tanh",
-                recurrent_activation="sigmoid", recurrent_mask=None):
-    """xw (T, B, 3H), recurrent_kernel (H, 3H), recurrent_bias (3H,) or None, h0 (B, H)
-    -> (hs (T, B, H), h_last (B, H), cache).
+                recurrent_activation="sigmoid", recurrent_mask=None, mask=None):
+    """xw (T, B, 3H), recurrent_kernel (H, 3H), recurrent_bias (3H,) or None, h0 (B, H),
+    mask (T, B) bool or None -> (hs (T, B, H) the outputs, h_last (B, H) the last state, cache).
 
     recurrent_bias is None with reset_after=False (all of the bias is in xw) or use_bias=False.
     """
@@ -149,16 +154,24 @@ def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, reset_after=True, acti
     hs = np.empty((T, B, H), dtype=xw.dtype)  # (T, B, H)
     gates = np.empty((T, B, 3 * H), dtype=xw.dtype)  # (T, B, 3H)
     recurrent_hs = np.empty((T, B, H), dtype=xw.dtype) if reset_after else None  # (T, B, H)
+    if mask is not None:
+        outputs = np.empty((T, B, H), dtype=xw.dtype)  # (T, B, H) Keras' masked outputs
+        output = np.zeros((B, H), dtype=xw.dtype)  # (B, H) output_{-1}
     h = h0
     for t in range(T):
-        h, step = gru_step_forward(xw[t], h, recurrent_kernel, recurrent_bias, reset_after, activation,
-                                   recurrent_activation, recurrent_mask)
+        h_new, step = gru_step_forward(xw[t], h, recurrent_kernel, recurrent_bias, reset_after, activation,
+                                       recurrent_activation, recurrent_mask)
+        if mask is None:
+            h = h_new
+        else:
+            (h,), output = mask_scan(mask[t], (h_new,), (h,), h_new, output)
+            outputs[t] = output
         hs[t], gates[t] = h, step.gates
         if reset_after:
             recurrent_hs[t] = step.recurrent_h
     cache = GRUCache(h0, hs, gates, recurrent_hs, recurrent_kernel, recurrent_mask, reset_after,
-                     activation, recurrent_activation)
-    return hs, hs[-1], cache
+                     activation, recurrent_activation, mask)
+    return (hs if mask is None else outputs), hs[-1], cache
 
 
 def gru_step_cache(cache, t):
@@ -178,10 +191,27 @@ def gru_backward(dhs, dh_last, cache):
     drecurrent_kernel = np.zeros_like(cache.recurrent_kernel)  # (H, 3H)
     drecurrent_bias = np.zeros(3 * H, dtype=dtype) if cache.reset_after else None  # (3H,)
     dh = np.zeros((B, H), dtype=dtype) if dh_last is None else dh_last.copy()  # dL/dh_t
+    if cache.mask is not None:
+        return _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel, drecurrent_bias)
     for t in reversed(range(T)):
         if dhs is not None:
             dh = dh + dhs[t]  # h_t is both an output and the next step's input
         dxw[t], dh, drecurrent_kernel_t, drecurrent_bias_t = gru_step_backward(dh, gru_step_cache(cache, t))
+        drecurrent_kernel += drecurrent_kernel_t
+        if cache.reset_after:
+            drecurrent_bias += drecurrent_bias_t
+    return dxw, drecurrent_kernel, drecurrent_bias, dh
+
+
+def _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel, drecurrent_bias):
+    """gru_backward through Keras' masked steps (see bptt/ops/simple_rnn.py)."""
+    doutput = np.zeros_like(dh)  # (B, H) dL/d(output_t) from the steps that repeat it
+    for t in reversed(range(len(dxw))):
+        if dhs is not None:
+            doutput = doutput + dhs[t]
+        (dh_new,), doutput = mask_scan_backward(cache.mask[t], [dh], doutput)
+        dxw[t], dh_prev, drecurrent_kernel_t, drecurrent_bias_t = gru_step_backward(dh_new, gru_step_cache(cache, t))
+        (dh,) = mask_hold_backward(cache.mask[t], [dh_prev], [dh])
         drecurrent_kernel += drecurrent_kernel_t
         if cache.reset_after:
             drecurrent_bias += drecurrent_bias_t

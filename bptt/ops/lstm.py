@@ -23,13 +23,17 @@ to match it. The mask never touches c_{t-1} or the output h_t.
 
 The backward pass runs the same equations in reverse; dh and dc are the gradients flowing into
 h_t and c_t from step t+1 (and from the last state), dhs[t] is added where h_t is an output.
+
+Masking: Keras' rule, written once in bptt/ops/simple_rnn.py; both h and c are held at a
+masked step, the output repeats the last output (zeros before a row's first real step).
 """
 from typing import NamedTuple
 
 import numpy as np
 
 from bptt.ops import activations
-from bptt.ops.simple_rnn import recurrent_matmul, recurrent_matmul_backward
+from bptt.ops.simple_rnn import (mask_hold_backward, mask_scan, mask_scan_backward, recurrent_matmul,
+                                 recurrent_matmul_backward)
 
 
 class LSTMStepCache(NamedTuple):
@@ -46,13 +50,14 @@ class LSTMStepCache(NamedTuple):
 class LSTMCache(NamedTuple):
     h0: np.ndarray  # (B, H)
     c0: np.ndarray  # (B, H)
-    hs: np.ndarray  # (T, B, H)
+    hs: np.ndarray  # (T, B, H) the states after each step (held at masked steps)
     cs: np.ndarray  # (T, B, H)
-    gates: np.ndarray  # (T, B, 4H)
+    gates: np.ndarray  # (T, B, 4H) as computed, masked steps too
     recurrent_kernel: np.ndarray  # (H, 4H)
     recurrent_mask: np.ndarray  # (B, H), (4, B, H) or None
     activation: str
     recurrent_activation: str
+    mask: np.ndarray = None  # (T, B) bool, True at a real step; None: every step is real
 
 
 def lstm_step_forward(xw_t, h_prev, c_prev, recurrent_kernel, activation="tanh",
@@ -97,25 +102,35 @@ def lstm_step_backward(dh, dc, cache):
 
 
 def lstm_forward(xw, recurrent_kernel, h0, c0, activation="tanh", recurrent_activation="sigmoid",
-                 recurrent_mask=None):
-    """xw (T, B, 4H), recurrent_kernel (H, 4H), h0, c0 (B, H) -> (hs (T, B, H), (h_last, c_last), cache)."""
+                 recurrent_mask=None, mask=None):
+    """xw (T, B, 4H), recurrent_kernel (H, 4H), h0, c0 (B, H), mask (T, B) bool or None
+    -> (hs (T, B, H) the outputs, (h_last, c_last) the last states, cache)."""
     T, B, H4 = xw.shape
     H = H4 // 4
     hs = np.empty((T, B, H), dtype=xw.dtype)  # (T, B, H)
     cs = np.empty((T, B, H), dtype=xw.dtype)  # (T, B, H)
     gates = np.empty((T, B, 4 * H), dtype=xw.dtype)  # (T, B, 4H)
+    if mask is not None:
+        outputs = np.empty((T, B, H), dtype=xw.dtype)  # (T, B, H) Keras' masked outputs
+        output = np.zeros((B, H), dtype=xw.dtype)  # (B, H) output_{-1}
     h, c = h0, c0
     for t in range(T):
-        h, c, step = lstm_step_forward(xw[t], h, c, recurrent_kernel, activation,
-                                       recurrent_activation, recurrent_mask)
+        h_new, c_new, step = lstm_step_forward(xw[t], h, c, recurrent_kernel, activation,
+                                               recurrent_activation, recurrent_mask)
+        if mask is None:
+            h, c = h_new, c_new
+        else:
+            (h, c), output = mask_scan(mask[t], (h_new, c_new), (h, c), h_new, output)
+            outputs[t] = output
         hs[t], cs[t], gates[t] = h, c, step.gates
     cache = LSTMCache(h0, c0, hs, cs, gates, recurrent_kernel, recurrent_mask,
-                      activation, recurrent_activation)
-    return hs, (hs[-1], cs[-1]), cache
+                      activation, recurrent_activation, mask)
+    return (hs if mask is None else outputs), (hs[-1], cs[-1]), cache
 
 
 def lstm_step_cache(cache, t):
-    """The step cache of step t, rebuilt from the whole-sequence cache."""
+    """The step cache of step t, rebuilt from the whole-sequence cache. With a mask, cache.cs[t]
+    is the computed c only at real rows, which are the only rows whose gradient is not zero."""
     h_prev = cache.h0 if t == 0 else cache.hs[t - 1]
     c_prev = cache.c0 if t == 0 else cache.cs[t - 1]
     return LSTMStepCache(h_prev, c_prev, cache.cs[t], cache.gates[t], cache.recurrent_kernel,
@@ -130,9 +145,25 @@ def lstm_backward(dhs, dh_last, dc_last, cache):
     drecurrent_kernel = np.zeros_like(cache.recurrent_kernel)  # (H, 4H)
     dh = np.zeros((B, H), dtype=dtype) if dh_last is None else dh_last.copy()  # dL/dh_t
     dc = np.zeros((B, H), dtype=dtype) if dc_last is None else dc_last.copy()  # dL/dc_t
+    if cache.mask is not None:
+        return _masked_backward(dhs, dh, dc, cache, dxw, drecurrent_kernel)
     for t in reversed(range(T)):
         if dhs is not None:
             dh = dh + dhs[t]  # h_t is both an output and the next step's input
         dxw[t], dh, dc, drecurrent_kernel_t = lstm_step_backward(dh, dc, lstm_step_cache(cache, t))
+        drecurrent_kernel += drecurrent_kernel_t
+    return dxw, drecurrent_kernel, dh, dc
+
+
+def _masked_backward(dhs, dh, dc, cache, dxw, drecurrent_kernel):
+    """lstm_backward through Keras' masked steps (see bptt/ops/simple_rnn.py)."""
+    doutput = np.zeros_like(dh)  # (B, H) dL/d(output_t) from the steps that repeat it
+    for t in reversed(range(len(dxw))):
+        if dhs is not None:
+            doutput = doutput + dhs[t]
+        (dh_new, dc_new), doutput = mask_scan_backward(cache.mask[t], [dh, dc], doutput)
+        dxw[t], dh_prev, dc_prev, drecurrent_kernel_t = lstm_step_backward(dh_new, dc_new,
+                                                                           lstm_step_cache(cache, t))
+        dh, dc = mask_hold_backward(cache.mask[t], [dh_prev, dc_prev], [dh, dc])
         drecurrent_kernel += drecurrent_kernel_t
     return dxw, drecurrent_kernel, dh, dc
