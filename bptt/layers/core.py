@@ -20,6 +20,8 @@ def _check_float_input(layer, x):
 
 
 class Dense(Layer):
+    supports_masking = True  # Keras: the mask passes through
+
     def __init__(
         self,
         units,
@@ -98,6 +100,8 @@ class Dense(Layer):
 
 
 class Activation(Layer):
+    supports_masking = True  # Keras: the mask passes through
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -121,6 +125,7 @@ class Activation(Layer):
 
 class Dropout(Layer):
     """Inverted dropout: in training, zero a fraction `rate` and scale the rest by 1 / (1 - rate)."""
+    supports_masking = True  # Keras: the mask passes through
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -13,8 +13,19 @@ stateful=True (Keras): the layer is built for a fixed batch size and keeps the l
 every call, in training and in inference alike, as the initial states of the next call, row i
 to row i, until reset_states(). They enter the next call as constants, so the gradient stops at
 the batch boundary (truncated BPTT). An explicit initial_state=[...] still wins.
+
+Masking (Keras): mask (B, T) bool, True at a real step, transposed with the input and reversed
+with it for go_backwards. A masked step holds the states and repeats the last output (zeros
+before a row's first real step; bptt/ops/simple_rnn.py has the rule), so return_sequences=False
+returns the output of the last real step, zeros for an all-padding row, whose states stay the
+initial states. zero_output_for_mask=True (Keras' RNN argument; Bidirectional sets it when it
+returns sequences) writes zeros at the masked steps instead. A masked call runs the reference
+ops (the fused kernels take no mask). compute_mask passes the input mask on unchanged with
+return_sequences (not reversed for go_backwards, as Keras), else None.
 """
 import numpy as np
+
+import importlib
 
 from bptt import backend, kernels
 from bptt.layers.base import Layer
@@ -80,6 +91,31 @@ def stateful_batch_size(layer, input_shape):
     return int(input_shape[0])
 
 
+def time_major_mask(layer, mask, x_shape, go_backwards):
+    """A (B, T) mask (Keras also takes (B, T, 1); nonzero is True) -> (T, B) bool, C-contiguous,
+    in the order the time loop reads the steps (reversed for go_backwards)."""
+    mask = np.asarray(mask)
+    if mask.ndim == 3 and mask.shape[-1] == 1:
+        mask = mask[..., 0]
+    if mask.shape != tuple(x_shape[:2]):
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}' takes a mask of shape (batch, timesteps) = "
+            f"{tuple(x_shape[:2])} for its input of shape {tuple(x_shape)}, got a mask of shape "
+            f"{mask.shape}. The mask says which steps are real (True) and which are padding "
+            "(False): e.g. x_ids != 0 for sequences padded with 0.")
+    mask_tm = mask.astype(bool).T  # (T, B)
+    return np.ascontiguousarray(mask_tm[::-1] if go_backwards else mask_tm)
+
+
+def rnn_compute_mask(layer, mask, state_count):
+    """Keras' RNN.compute_mask: the input mask (the first, if several) when returning
+    sequences, else None; with return_state one None per state after it."""
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0] if mask else None
+    output_mask = mask if layer.return_sequences else None
+    return [output_mask] + [None] * state_count if layer.return_state else output_mask
+
+
 def check_stateful_batch(layer, expected, batch):
     if batch != expected:
         raise ValueError(
@@ -96,11 +132,14 @@ class _Recurrent(Layer):
     cell = None        # name of the ops / kernels module
     gates = 1          # G: how many blocks of H columns the kernel has
     state_names = ("h",)
+    supports_masking = True
 
     def __init__(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
                  recurrent_initializer, bias_initializer, dropout, recurrent_dropout, seed,
                  return_sequences, return_state, go_backwards, stateful=False, **kwargs):
         batch_size = kwargs.pop("batch_size", None)
+        # Keras' RNN argument, which its SimpleRNN / LSTM / GRU take through **kwargs
+        zero_output_for_mask = kwargs.pop("zero_output_for_mask", False)
         super().__init__(**_pop_keras_extras(type(self).__name__, kwargs))
         declare_batch_size(self, batch_size)
         if not isinstance(units, (int, np.integer)) or units <= 0:
@@ -123,6 +162,7 @@ class _Recurrent(Layer):
         self.return_state = return_state
         self.go_backwards = go_backwards
         self.stateful = bool(stateful)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         self.states = None  # stateful: the (B, H) arrays the next call starts from
         self.initial_state_grads = None
 
@@ -153,11 +193,18 @@ class _Recurrent(Layer):
             return [out] + [(batch, self.units)] * len(self.state_names)
         return out
 
+    def compute_mask(self, inputs, mask):
+        """Keras': the input mask with return_sequences (unreversed for go_backwards, so the
+        reversed outputs and their mask do not line up: Keras' quirk, kept), else None; with
+        return_state, [output mask, None per state]."""
+        return rnn_compute_mask(self, mask, len(self.state_names))
+
     # -- the three bias / op hooks each cell fills in -----------------------------------------
     def input_bias(self):
         return self.params["bias"] if self.use_bias else None
 
-    def run_forward(self, xw, states, recurrent_mask):
+    def run_forward(self, xw, states, recurrent_mask, mask=None):
+        """-> (the outputs (T, B, H), the last states, the op's cache); mask (T, B) or None."""
         raise NotImplementedError
 
     def run_backward(self, dhs, dstates_last, cache):
@@ -169,6 +216,11 @@ class _Recurrent(Layer):
             self.cell, per_gate_masks=per_gate_masks, activation=self.activation,
             recurrent_activation=self.recurrent_activation,
         )
+
+    def reference_functions(self):
+        """The reference ops' (forward, backward): the functions that take a mask."""
+        ops = importlib.import_module(f"bptt.ops.{self.cell}")
+        return getattr(ops, f"{self.cell}_forward"), getattr(ops, f"{self.cell}_backward")
 
     # -- stateful: the last states of one call start the next ----------------------------------
     def _zero_states(self, batch):
@@ -218,19 +270,21 @@ class _Recurrent(Layer):
             out.append(np.ascontiguousarray(state, dtype=dtype))
         return out
 
-    def __call__(self, x, training=False, initial_state=None):
+    def __call__(self, x, training=False, initial_state=None, mask=None):
         from bptt.layers import symbolic
 
         if symbolic.any_symbolic(x, {"initial_state": initial_state}):
-            return symbolic.call(self, x, training=training, initial_state=initial_state)
+            masked = {} if mask is None else {"mask": mask}
+            return symbolic.call(self, x, training=training, initial_state=initial_state,
+                                 **masked)
         x = np.asarray(x)
         self._check_rank(x.shape)
         if not self.built:
             # Called on an array, a stateful layer takes that array's batch size, as Keras' does.
             self.build((x.shape[0] if self.stateful else None,) + tuple(x.shape[1:]))
         if not training:
-            return self.infer(x, initial_state=initial_state)
-        return self.forward(x, training=training, initial_state=initial_state)
+            return self.infer(x, initial_state=initial_state, mask=mask)
+        return self.forward(x, training=training, initial_state=initial_state, mask=mask)
 
     def _check_input(self, x):
         self._check_rank(x.shape)
@@ -244,15 +298,15 @@ class _Recurrent(Layer):
     def _outputs(self, output, last_states):
         return [output, *last_states] if self.return_state else output
 
-    def infer(self, x, initial_state=None):
+    def infer(self, x, initial_state=None, mask=None):
         """The forward pass in inference mode when no backward follows: the fused
-        `<cell>_inference` kernel (no cache, no (T, B, G*H) projection kept) where there is one,
-        else forward(x, training=False). Either way self.cache is cleared, so a backward
-        after it raises instead of using a stale cache."""
+        `<cell>_inference` kernel (no cache, no (T, B, G*H) projection kept) where there is one
+        and no mask, else forward(x, training=False). Either way self.cache is cleared, so a
+        backward after it raises instead of using a stale cache."""
         x = np.asarray(x)
-        inference = self.inference_function()
+        inference = self.inference_function() if mask is None else None
         if inference is None:
-            output = self.forward(x, training=False, initial_state=initial_state)
+            output = self.forward(x, training=False, initial_state=initial_state, mask=mask)
             self.cache = None
             return output
         self._check_input(x)
@@ -270,11 +324,12 @@ class _Recurrent(Layer):
         return kernels.inference_function(self.cell, activation=self.activation,
                                           recurrent_activation=self.recurrent_activation)
 
-    def forward(self, x, training=False, initial_state=None):
+    def forward(self, x, training=False, initial_state=None, mask=None):
         self._check_input(x)
         kernel = self.params["kernel"]
         dtype = kernel.dtype
         batch = x.shape[0]
+        mask_tm = None if mask is None else time_major_mask(self, mask, x.shape, self.go_backwards)
         states = self._initial_states(initial_state, batch, dtype)
         input_mask = recurrent_mask = None
         # Keras 3: with recurrent_dropout, LSTM and GRU draw one mask per gate for the inputs and
@@ -288,16 +343,24 @@ class _Recurrent(Layer):
             if masks == 1:
                 recurrent_mask = recurrent_mask[0]  # (B, H)
         # Forward and backward must run the same implementation: pick it once, here.
-        self.functions = self.sequence_functions(
-            per_gate_masks=recurrent_mask is not None and recurrent_mask.ndim == 3)
+        self.functions = self.reference_functions() if mask_tm is not None else \
+            self.sequence_functions(
+                per_gate_masks=recurrent_mask is not None and recurrent_mask.ndim == 3)
         self._note_numpy_loop()
         shared_mask = input_mask[0] if input_mask is not None and len(input_mask) == 1 else None
         x_in = self._time_major(x, dtype, shared_mask)  # (T, B, D), times the shared mask
         xw = self._project(x_in, input_mask)  # (T, B, G*H), with the input bias
-        hs, last_states, op_cache = self.run_forward(xw, states, recurrent_mask)
-        self.cache = (x_in, input_mask, recurrent_mask, op_cache)
+        hs, last_states, op_cache = self.run_forward(xw, states, recurrent_mask, mask_tm)
+        self.cache = (x_in, input_mask, recurrent_mask, mask_tm, op_cache)
         self._keep_states(last_states)
-        output = hs.transpose(1, 0, 2) if self.return_sequences else last_states[0]
+        if mask_tm is None:
+            output = hs.transpose(1, 0, 2) if self.return_sequences else last_states[0]
+            return self._outputs(output, last_states)
+        if self.zero_output_for_mask:
+            hs = np.where(mask_tm[:, :, None], hs, hs.dtype.type(0))  # (T, B, H)
+        # Keras' last output: the last step's output (the last real one's, repeated; zeros for
+        # an all-padding row, or with zero_output_for_mask when the last step is padding)
+        output = hs.transpose(1, 0, 2) if self.return_sequences else hs[-1]
         return self._outputs(output, last_states)
 
     def _note_numpy_loop(self):
@@ -369,15 +432,20 @@ class _Recurrent(Layer):
                 "pass, and the last pass kept none (it ran in inference mode: predict, evaluate, "
                 "test_on_batch, or calling the layer). Run layer.forward(x, training=...) first."
             )
-        x_in, input_mask, _, op_cache = self.cache
+        x_in, input_mask, _, mask_tm, op_cache = self.cache
         dstates = [None] * len(self.state_names)
         if self.return_state:
             dy, *dstates = dy
         if self.return_sequences:
             dhs = np.ascontiguousarray(dy.transpose(1, 0, 2))  # (T, B, H)
-        else:
+        elif mask_tm is None:
             dhs = None
-            dstates[0] = dy if dstates[0] is None else dstates[0] + dy
+            dstates[0] = dy if dstates[0] is None else dstates[0] + dy  # the output is h_T
+        else:
+            dhs = np.zeros(mask_tm.shape + (self.units,), dtype=dy.dtype)  # (T, B, H)
+            dhs[-1] = dy  # the output is the last step's output, not the last state
+        if mask_tm is not None and self.zero_output_for_mask:
+            dhs = np.where(mask_tm[:, :, None], dhs, dhs.dtype.type(0))
         self._note_numpy_loop()
         dxw, self.initial_state_grads = self.run_backward(dhs, dstates, op_cache)
         self.grads["kernel"], dx_tm, dinput_bias = self._project_backward(x_in, input_mask, dxw)
@@ -406,7 +474,13 @@ class _Recurrent(Layer):
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,
             "stateful": self.stateful,
+            "zero_output_for_mask": self.zero_output_for_mask,
         }
+
+
+def _masked(mask):
+    """The mask keyword for the sequence functions: only the reference ops take one."""
+    return {} if mask is None else {"mask": mask}
 
 
 class SimpleRNN(_Recurrent):
@@ -428,10 +502,11 @@ class SimpleRNN(_Recurrent):
         return kernels.sequence_functions(self.cell, per_gate_masks=per_gate_masks,
                                           activation=self.activation)
 
-    def run_forward(self, xw, states, recurrent_mask):
+    def run_forward(self, xw, states, recurrent_mask, mask=None):
         forward, _ = self.functions
         hs, h_last, cache = forward(xw, self.params["recurrent_kernel"], states[0],
-                                    activation=self.activation, recurrent_mask=recurrent_mask)
+                                    activation=self.activation, recurrent_mask=recurrent_mask,
+                                    **_masked(mask))
         return hs, [h_last], cache
 
     def run_backward(self, dhs, dstates_last, cache):
@@ -506,12 +581,12 @@ class LSTM(_Recurrent):
         ys, (h_last, _), _ = pipeline(*inputs, *weights, return_sequences=upper.return_sequences)
         return ys if upper.return_sequences else h_last
 
-    def run_forward(self, xw, states, recurrent_mask):
+    def run_forward(self, xw, states, recurrent_mask, mask=None):
         forward, _ = self.functions
         hs, (h_last, c_last), cache = forward(
             xw, self.params["recurrent_kernel"], states[0], states[1],
             activation=self.activation, recurrent_activation=self.recurrent_activation,
-            recurrent_mask=recurrent_mask)
+            recurrent_mask=recurrent_mask, **_masked(mask))
         return hs, [h_last, c_last], cache
 
     def run_backward(self, dhs, dstates_last, cache):
@@ -568,12 +643,13 @@ class GRU(_Recurrent):
             recurrent_activation=self.recurrent_activation, reset_after=self.reset_after,
         )
 
-    def run_forward(self, xw, states, recurrent_mask):
+    def run_forward(self, xw, states, recurrent_mask, mask=None):
         forward, _ = self.functions
         hs, h_last, cache = forward(
             xw, self.params["recurrent_kernel"], self.recurrent_bias(), states[0],
             reset_after=self.reset_after, activation=self.activation,
-            recurrent_activation=self.recurrent_activation, recurrent_mask=recurrent_mask)
+            recurrent_activation=self.recurrent_activation, recurrent_mask=recurrent_mask,
+            **_masked(mask))
         return hs, [h_last], cache
 
     def run_backward(self, dhs, dstates_last, cache):

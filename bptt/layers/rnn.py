@@ -30,19 +30,24 @@ its states flat, as LSTM(return_state=True) does:
 
 initial_state takes that nesting or the same arrays flat ([h_0, c_0, h_1]); the functional
 graph passes them flat. stateful=True keeps them all (flat, in that order) between calls.
+
+Masking. Keras masks the stack's step as a whole: at a masked step every cell's states are
+held and the stack's output repeats (or is zero, zero_output_for_mask). Each cell's layer here
+gets the same mask, in the order it reads the steps: cell k+1's computation at a masked step
+is thrown away whatever cell k wrote there, so the numbers and their gradients are Keras'.
 """
 import numpy as np
 
 from bptt.layers.base import Layer, unique_name
 from bptt.layers.recurrent import (GRU, LSTM, SimpleRNN, check_rank, check_stateful_batch,
-                                   declare_batch_size, stateful_batch_size)
+                                   declare_batch_size, rnn_compute_mask, stateful_batch_size)
 
 _LAYER_ARGUMENTS = (  # Keras' cell arguments bptt's layers check (set: not supported) or ignore
     "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
     "recurrent_constraint", "bias_constraint", "implementation",
 )
 _SEQUENCE_KEYS = ("name", "trainable", "dtype", "return_sequences", "return_state",
-                  "go_backwards", "stateful")
+                  "go_backwards", "stateful", "zero_output_for_mask")
 
 
 def _flatten(values):
@@ -257,6 +262,8 @@ class StackedRNNCells(Layer):
 class RNN(Layer):
     """Keras' RNN over SimpleRNNCell, LSTMCell, GRUCell or a stack of them (StackedRNNCells)."""
 
+    supports_masking = True
+
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, dict):
@@ -330,6 +337,12 @@ class RNN(Layer):
         return [out, *self._nest([[(batch, cell.units)] * len(cell.state_names)
                                   for cell in self.cells])]
 
+    def compute_mask(self, inputs, mask):
+        """Keras': the input mask with return_sequences (unreversed for go_backwards), else
+        None; with return_state one None per entry of state_size (per cell for a stack)."""
+        sizes = self.state_size
+        return rnn_compute_mask(self, mask, len(sizes) if isinstance(sizes, list) else 1)
+
     # -- states: Keras' nesting and the flat list ---------------------------------------------
     def _nest(self, per_cell):
         if not isinstance(self.cell, StackedRNNCells):
@@ -367,35 +380,47 @@ class RNN(Layer):
     reset_state = reset_states  # Keras 3's name; reset_states is its compatibility alias
 
     # -- forward / backward ---------------------------------------------------------------------
-    def __call__(self, x, training=False, initial_state=None):
+    def __call__(self, x, training=False, initial_state=None, mask=None):
         from bptt.layers import symbolic
 
         if isinstance(initial_state, (list, tuple)):
             initial_state = _flatten(initial_state)  # the graph takes Keras' nesting flat
         if symbolic.any_symbolic(x, {"initial_state": initial_state}):
-            return symbolic.call(self, x, training=training, initial_state=initial_state)
+            masked = {} if mask is None else {"mask": mask}
+            return symbolic.call(self, x, training=training, initial_state=initial_state,
+                                 **masked)
         x = np.asarray(x)
         check_rank(self, x.shape)
         if not self.built:
             self.build((x.shape[0] if self.stateful else None,) + tuple(x.shape[1:]))
         if not training:
-            return self.infer(x, initial_state=initial_state)
-        return self.forward(x, training=training, initial_state=initial_state)
+            return self.infer(x, initial_state=initial_state, mask=mask)
+        return self.forward(x, training=training, initial_state=initial_state, mask=mask)
 
-    def forward(self, x, training=False, initial_state=None):
-        output = self._run(x, initial_state, lambda layer, h, initial: layer.forward(
-            h, training=training, initial_state=initial))
+    def forward(self, x, training=False, initial_state=None, mask=None):
+        output = self._run(x, initial_state, mask, lambda layer, h, initial, m: layer.forward(
+            h, training=training, initial_state=initial, mask=m))
         self.cache = True  # what backward needs is in the cells' layers
         return output
 
-    def infer(self, x, initial_state=None):
-        """Inference through the cells' layers' own infer (their fused kernels); no cache."""
-        output = self._run(x, initial_state, lambda layer, h, initial: layer.infer(
-            h, initial_state=initial))
+    def infer(self, x, initial_state=None, mask=None):
+        """Inference through the cells' layers' own infer (their fused kernels when there is
+        no mask); no cache."""
+        output = self._run(x, initial_state, mask, lambda layer, h, initial, m: layer.infer(
+            h, initial_state=initial, mask=m))
         self.cache = None
         return output
 
-    def _run(self, x, initial_state, run):
+    def _layer_masks(self, mask):
+        """Each cell's layer's mask, (B, T) in the order that layer reads its input: the first
+        reads x (backwards for go_backwards), the ones above read the output below as it comes,
+        already reversed."""
+        if mask is None:
+            return [None] * len(self._layers)
+        above = mask[:, ::-1] if self.go_backwards else mask
+        return [mask] + [above] * (len(self._layers) - 1)
+
+    def _run(self, x, initial_state, mask, run):
         x = np.asarray(x)
         check_rank(self, x.shape)
         if self.stateful:
@@ -404,9 +429,16 @@ class RNN(Layer):
                 initial_state = self.states  # constants of this call: truncated BPTT
         starts = ([None] * len(self.cells) if initial_state is None
                   else self._per_cell(initial_state, "initial states"))
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.ndim == 3 and mask.shape[-1] == 1:
+                mask = mask[..., 0]  # Keras' (B, T, 1); the layers check the shape
+        # zero_output_for_mask (Bidirectional sets it after build) shapes the stack's output
+        for k, layer in enumerate(self._layers):
+            layer.zero_output_for_mask = self.zero_output_for_mask and k == len(self._layers) - 1
         h, last_states = x, []
-        for layer, start in zip(self._layers, starts):
-            h, *last = run(layer, h, start)  # (B, T, H) below the top cell
+        for layer, start, layer_mask in zip(self._layers, starts, self._layer_masks(mask)):
+            h, *last = run(layer, h, start, layer_mask)  # (B, T, H) below the top cell
             last_states.append(last)
         if self.stateful:  # copies: a kernel may reuse its buffers
             self.states = [np.array(state) for states in last_states for state in states]

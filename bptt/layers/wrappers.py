@@ -8,7 +8,16 @@ A stateful layer stays stateful inside: each direction keeps its own last states
 then backward's in `states`) and reset_states() zeroes both.
 TimeDistributed applies its layer to every timestep at once, by folding time into the batch:
 (B, T, ...) -> (B*T, ...) -> layer -> (B, T, ...).
+
+Masks (Keras). Bidirectional gives both directions the same (B, T) mask; the backward one reads
+it reversed with its input. When it returns sequences it makes both write zeros at the masked
+steps (Keras forces zero_output_for_mask = return_sequences on the two layers), so every merge
+mode gives zeros there; compute_mask passes the input mask on with return_sequences (one per
+output with merge_mode=None), else None. TimeDistributed passes the mask on unchanged, and
+folds it with the time axis for a wrapped layer whose forward takes a mask.
 """
+import inspect
+
 import numpy as np
 
 from bptt.layers.base import Layer
@@ -28,6 +37,8 @@ def _deserialize(config):
 
 
 class Bidirectional(Layer):
+    supports_masking = True
+
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         if isinstance(layer, dict):
             layer = _deserialize(layer)
@@ -50,6 +61,10 @@ class Bidirectional(Layer):
                                "go_backwards": not config["go_backwards"]}
             backward_layer = type(layer).from_config(backward_config)
         self.backward_layer = backward_layer
+        for inner in (self.forward_layer, self.backward_layer):
+            # Keras: zeros at the masked steps of both directions when returning sequences
+            if getattr(inner, "zero_output_for_mask", None) is not None:
+                inner.zero_output_for_mask = inner.return_sequences
         if backward_layer.return_sequences != layer.return_sequences:
             raise ValueError("Bidirectional: forward and backward layers must agree on "
                              "return_sequences.")
@@ -90,18 +105,34 @@ class Bidirectional(Layer):
             out = out_f
         return [out] + states if self.return_state else out
 
-    def __call__(self, x, training=False, initial_state=None):
+    def compute_mask(self, inputs, mask):
+        """Keras': the input mask with return_sequences, else None; a pair of them with
+        merge_mode=None; with return_state, None for every state after the output(s). (Keras
+        returns no entries for the states, which leaves them unmasked all the same, and raises
+        a TypeError for a stateful layer: that is not copied.)"""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        output_mask = mask if self.return_sequences else None
+        output_masks = [output_mask] * (2 if self.merge_mode is None else 1)
+        if self.return_state:
+            count = len(self.forward_layer.compute_output_shape((None, None, None))) - 1
+            return output_masks + [None] * (2 * count)
+        return output_masks if self.merge_mode is None else output_mask
+
+    def __call__(self, x, training=False, initial_state=None, mask=None):
         from bptt.layers import symbolic
 
         if symbolic.any_symbolic(x, {"initial_state": initial_state}):
-            return symbolic.call(self, x, training=training, initial_state=initial_state)
+            masked = {} if mask is None else {"mask": mask}
+            return symbolic.call(self, x, training=training, initial_state=initial_state,
+                                 **masked)
         x = np.asarray(x)
         if not self.built:
             # A stateful layer takes the batch size of the array it is first called on (Keras).
             self.build((x.shape[0] if self.stateful else None,) + tuple(x.shape[1:]))
         if not training:
-            return self.infer(x, initial_state=initial_state)
-        return self.forward(x, training=training, initial_state=initial_state)
+            return self.infer(x, initial_state=initial_state, mask=mask)
+        return self.forward(x, training=training, initial_state=initial_state, mask=mask)
 
     # -- stateful ------------------------------------------------------------------------------
     @property
@@ -123,15 +154,18 @@ class Bidirectional(Layer):
     reset_state = reset_states  # Keras 3's name; reset_states is its compatibility alias
 
     # -- forward / backward ----------------------------------------------------------------------
-    def forward(self, x, training=False, initial_state=None):
+    def forward(self, x, training=False, initial_state=None, mask=None):
         return self._merge(*self._both(
-            lambda layer, init: layer.forward(x, training=training, initial_state=init),
+            lambda layer, init: layer.forward(x, training=training, initial_state=init,
+                                              **_masked(mask)),
             initial_state))
 
-    def infer(self, x, initial_state=None):
-        """The two layers' inference passes (their fused kernels), merged; keeps no cache."""
-        out = self._merge(*self._both(lambda layer, init: layer.infer(x, initial_state=init),
-                                      initial_state))
+    def infer(self, x, initial_state=None, mask=None):
+        """The two layers' inference passes (their fused kernels without a mask), merged; keeps
+        no cache."""
+        out = self._merge(*self._both(
+            lambda layer, init: layer.infer(x, initial_state=init, **_masked(mask)),
+            initial_state))
         self.cache = None
         return out
 
@@ -212,7 +246,15 @@ class Bidirectional(Layer):
         }
 
 
+def _masked(mask):
+    """The mask keyword for a wrapped layer's call: none at all without a mask, so a wrapped
+    layer that takes no mask still runs."""
+    return {} if mask is None else {"mask": mask}
+
+
 class TimeDistributed(Layer):
+    supports_masking = True
+
     def __init__(self, layer, **kwargs):
         if isinstance(layer, dict):
             layer = _deserialize(layer)
@@ -237,10 +279,51 @@ class TimeDistributed(Layer):
         inner = self.layer.compute_output_shape((input_shape[0],) + tuple(input_shape[2:]))
         return (input_shape[0], input_shape[1]) + tuple(inner[1:])
 
-    def forward(self, x, training=False):
+    def compute_mask(self, inputs, mask):
+        """Keras' (its Layer default): the input mask, unchanged; the time axis stays."""
+        return mask
+
+    def _check_mask(self, x, mask):
+        """Keras' checks: at least (batch, timesteps), the input's first two axes."""
+        mask = np.asarray(mask)
+        if mask.ndim < 2:
+            raise ValueError(
+                f"The `mask` passed to the TimeDistributed layer '{self.name}' must be at least "
+                f"2-D (batch_size, timesteps), but it has {mask.ndim} dimension(s) with shape "
+                f"{mask.shape}.")
+        if mask.shape[:2] != x.shape[:2]:
+            raise ValueError(
+                f"The `mask` passed to the TimeDistributed layer '{self.name}' has shape "
+                f"{mask.shape}, incompatible with the input shape {x.shape}: its first two "
+                f"axes (batch size, timesteps) must be {x.shape[:2]}.")
+        return mask
+
+    def __call__(self, x, training=False, mask=None):
+        if mask is None:
+            return super().__call__(x, training=training)
+        from bptt.layers import symbolic
+
+        if symbolic.any_symbolic(x, {"mask": mask}):
+            return symbolic.call(self, x, training=training, mask=mask)
+        x = np.asarray(x)
+        if not self.built:
+            self.build((None,) + tuple(x.shape[1:]))
+        return self.forward(x, training=True, mask=mask) if training else self.infer(x, mask=mask)
+
+    def infer(self, x, mask=None):
+        return self.forward(x, training=False, mask=mask)
+
+    def forward(self, x, training=False, mask=None):
         self._check_rank(x.shape)
         batch, steps = x.shape[:2]
-        y = self.layer.forward(x.reshape((batch * steps,) + x.shape[2:]), training=training)
+        inner = {}
+        if mask is not None:
+            mask = self._check_mask(x, mask)
+            if "mask" in inspect.signature(self.layer.forward).parameters:
+                # Keras hands the layer mask[:, t] at step t; folded, all steps at once
+                inner["mask"] = mask.reshape((batch * steps,) + mask.shape[2:])
+        y = self.layer.forward(x.reshape((batch * steps,) + x.shape[2:]), training=training,
+                               **inner)
         self.cache = (batch, steps)
         logits = getattr(self.layer, "logits", None)
         if logits is not None:

@@ -104,7 +104,7 @@ def test_input_dropout_matches_torch(name, float64, rng):
     x = rng.normal(size=(B, T, D))
     dy = rng.normal(size=(B, T, H))
     y, dx, grads = forward_backward(layer, x, dy, training=True)
-    _, input_mask, recurrent_mask, _ = layer.cache
+    _, input_mask, recurrent_mask, _, _ = layer.cache
     assert input_mask.shape == (1, B, D) and recurrent_mask is None
     # Kept units are scaled by 1 / (1 - rate), dropped ones are 0.
     assert set(np.unique(input_mask)) == {0.0, 1 / 0.6}
@@ -142,7 +142,7 @@ def test_recurrent_dropout_draws_one_mask_per_gate(name, float64, rng):
     random_weights(layer, rng)
     x, dy = rng.normal(size=(B, T, D)), rng.normal(size=(B, T, H))
     layer.forward(x, training=True)
-    _, input_mask, recurrent_mask, _ = layer.cache
+    _, input_mask, recurrent_mask, _, _ = layer.cache
     gates = layer.gates
     assert input_mask.shape == (gates, B, D) and recurrent_mask.shape == (gates, B, H)
     assert not all(np.array_equal(input_mask[0], m) for m in input_mask[1:])
