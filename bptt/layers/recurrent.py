@@ -193,7 +193,7 @@ class _Recurrent(Layer):
             return [out] + [(batch, self.units)] * len(self.state_names)
         return out
 
-    def compute_mask(self, inputs, mask):
+    def compute_mask(self, inputs, mask=None):
         """Keras': the input mask with return_sequences (unreversed for go_backwards, so the
         reversed outputs and their mask do not line up: Keras' quirk, kept), else None; with
         return_state, [output mask, None per state]."""

@@ -337,7 +337,7 @@ class RNN(Layer):
         return [out, *self._nest([[(batch, cell.units)] * len(cell.state_names)
                                   for cell in self.cells])]
 
-    def compute_mask(self, inputs, mask):
+    def compute_mask(self, inputs, mask=None):
         """Keras': the input mask with return_sequences (unreversed for go_backwards), else
         None; with return_state one None per entry of state_size (per cell for a stack)."""
         sizes = self.state_size

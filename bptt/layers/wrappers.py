@@ -105,19 +105,20 @@ class Bidirectional(Layer):
             out = out_f
         return [out] + states if self.return_state else out
 
-    def compute_mask(self, inputs, mask):
+    def compute_mask(self, inputs, mask=None):
         """Keras': the input mask with return_sequences, else None; a pair of them with
-        merge_mode=None; with return_state, None for every state after the output(s). (Keras
-        returns no entries for the states, which leaves them unmasked all the same, and raises
-        a TypeError for a stateful layer: that is not copied.)"""
+        merge_mode=None; with return_state, None for every state, nested as the outputs are
+        ([output mask(s), None, ...]). Keras returns no entries for the states, which leaves
+        them unmasked all the same, and raises a TypeError for a stateful layer: not copied."""
         if isinstance(mask, (list, tuple)):
             mask = mask[0] if mask else None
         output_mask = mask if self.return_sequences else None
-        output_masks = [output_mask] * (2 if self.merge_mode is None else 1)
+        if self.merge_mode is None:
+            output_mask = [output_mask, output_mask]
         if self.return_state:
             count = len(self.forward_layer.compute_output_shape((None, None, None))) - 1
-            return output_masks + [None] * (2 * count)
-        return output_masks if self.merge_mode is None else output_mask
+            return [output_mask] + [None] * (2 * count)
+        return output_mask
 
     def __call__(self, x, training=False, initial_state=None, mask=None):
         from bptt.layers import symbolic
@@ -279,7 +280,7 @@ class TimeDistributed(Layer):
         inner = self.layer.compute_output_shape((input_shape[0],) + tuple(input_shape[2:]))
         return (input_shape[0], input_shape[1]) + tuple(inner[1:])
 
-    def compute_mask(self, inputs, mask):
+    def compute_mask(self, inputs, mask=None):
         """Keras' (its Layer default): the input mask, unchanged; the time axis stays."""
         return mask
 

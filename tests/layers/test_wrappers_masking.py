@@ -113,12 +113,11 @@ def test_bidirectional_compute_mask_as_keras(merge_mode, return_sequences, retur
                                              return_state=return_state), merge_mode=merge_mode)
     mask = make_mask("post", 2, 4)
     output_mask = mask if return_sequences else None
-    outputs = [output_mask] * (2 if merge_mode is None else 1)
     got = layer.compute_mask(None, mask)
-    if return_state:  # [h, c] of each direction, unmasked
-        assert isinstance(got, list) and len(got) == len(outputs) + 4
-        assert all(m is output_mask for m in got[:len(outputs)]) and got[len(outputs):] == [None] * 4
-    elif merge_mode is None:
+    if return_state:  # nested as the outputs: [output(s), h, c of each direction]
+        assert isinstance(got, list) and len(got) == 5 and got[1:] == [None] * 4
+        got = got[0]
+    if merge_mode is None:
         assert isinstance(got, list) and len(got) == 2 and all(m is output_mask for m in got)
     else:
         assert got is output_mask
