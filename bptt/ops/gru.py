@@ -210,7 +210,8 @@ def _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel, drecurrent_bias):
         if dhs is not None:
             doutput = doutput + dhs[t]
         (dh_new,), doutput = mask_scan_backward(cache.mask[t], [dh], doutput)
-        dxw[t], dh_prev, drecurrent_kernel_t, drecurrent_bias_t = gru_step_backward(dh_new, gru_step_cache(cache, t))
+        step = gru_step_cache(cache, t)
+        dxw[t], dh_prev, drecurrent_kernel_t, drecurrent_bias_t = gru_step_backward(dh_new, step)
         (dh,) = mask_hold_backward(cache.mask[t], [dh_prev], [dh])
         drecurrent_kernel += drecurrent_kernel_t
         if cache.reset_after:

@@ -179,7 +179,8 @@ def _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel):
         if dhs is not None:
             doutput = doutput + dhs[t]
         (dh_new,), doutput = mask_scan_backward(cache.mask[t], [dh], doutput)
-        dxw[t], dh_prev, drecurrent_kernel_t = simple_rnn_step_backward(dh_new, simple_rnn_step_cache(cache, t))
+        step = simple_rnn_step_cache(cache, t)
+        dxw[t], dh_prev, drecurrent_kernel_t = simple_rnn_step_backward(dh_new, step)
         (dh,) = mask_hold_backward(cache.mask[t], [dh_prev], [dh])
         drecurrent_kernel += drecurrent_kernel_t
     return dxw, drecurrent_kernel, dh

@@ -66,10 +66,12 @@ def torch_packed(name, layer, x, lengths, initial, dy, dstates):
     out, last = module(packed, tuple(starts) if name == "LSTM" else starts[0])
     out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     last = [s[0] for s in (last if name == "LSTM" else (last,))]
-    loss = (out * torch.tensor(dy)).sum() + sum((s * torch.tensor(d)).sum() for s, d in zip(last, dstates))
+    loss = (out * torch.tensor(dy)).sum() + sum((s * torch.tensor(d)).sum()
+                                               for s, d in zip(last, dstates))
     loss.backward()
     p = dict(module.named_parameters())
-    grads = to_keras(*(p[k].grad.numpy() for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")))
+    names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+    grads = to_keras(*(p[k].grad.numpy() for k in names))
     return dict(y=out.detach().numpy(), states=[s.detach().numpy() for s in last], dx=x_t.grad.numpy(),
                 grads=grads, dstates=[s.grad.numpy()[0] for s in starts])
 
