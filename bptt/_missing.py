@@ -33,8 +33,6 @@ LAYERS = _table(
     ("Conv2D Convolution2D Conv3D Convolution3D Conv2DTranspose Convolution2DTranspose "
      "Conv3DTranspose Convolution3DTranspose DepthwiseConv2D SeparableConv2D "
      "SeparableConvolution2D", _SEQUENCES + "Conv1D over the time axis"),
-    ("Masking", "pad in front (pad_sequences' default, padding='pre') so the last steps a "
-                "recurrent layer reads are real"),
     ("Conv1DTranspose Convolution1DTranspose", "use UpSampling1D followed by Conv1D"),
     ("DepthwiseConv1D SeparableConv1D SeparableConvolution1D",
      "use Conv1D (a full convolution across the channels)"),

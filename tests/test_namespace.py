@@ -52,7 +52,7 @@ PRESENT = {
 COMING = ("Conv1D Convolution1D MaxPooling1D MaxPool1D AveragePooling1D AvgPool1D "
           "GlobalMaxPooling1D GlobalMaxPool1D GlobalAveragePooling1D GlobalAvgPool1D "
           "SpatialDropout1D BatchNormalization LayerNormalization RNN SimpleRNNCell LSTMCell "
-          "GRUCell StackedRNNCells TextVectorization").split()
+          "GRUCell StackedRNNCells TextVectorization Masking").split()
 
 
 def _resolve(namespace, name):

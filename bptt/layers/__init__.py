@@ -15,6 +15,7 @@ from bptt.layers.regularization import SpatialDropout1D
 from bptt.layers.reshaping import (Cropping1D, Permute, RepeatVector, Reshape, UpSampling1D,
                                    ZeroPadding1D)
 from bptt.layers.rnn import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from bptt.layers.masking import Masking
 from bptt.layers.text_vectorization import TextVectorization
 from bptt.layers.wrappers import Bidirectional, TimeDistributed
 
@@ -27,7 +28,7 @@ LAYERS = {
                 Cropping1D, Permute, RepeatVector, Reshape, UpSampling1D, ZeroPadding1D,
                 Conv1D, MaxPooling1D, AveragePooling1D, GlobalMaxPooling1D,
                 GlobalAveragePooling1D, BatchNormalization, LayerNormalization, SpatialDropout1D,
-                TextVectorization)
+                TextVectorization, Masking)
 }
 # Keras' second names for the pooling layers (the same classes).
 LAYERS.update(MaxPool1D=MaxPool1D, AvgPool1D=AvgPool1D, GlobalMaxPool1D=GlobalMaxPool1D,

@@ -39,11 +39,6 @@ class Embedding(Layer):
         for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ValueError(f"Embedding expects a positive int `{arg}`, got {value!r}.")
-        if mask_zero:
-            raise NotImplementedError(
-                "Embedding(mask_zero=True) is not supported: bptt layers do not propagate masks. "
-                "Pad in front (pad_sequences' default, padding='pre') so the last steps are real."
-            )
         self.input_dim = int(input_dim)
         self.output_dim = int(output_dim)
         self.embeddings_initializer = embeddings_initializer

@@ -213,7 +213,9 @@ class BatchNormalization(Layer):
 
 class LayerNormalization(Layer):
     """Keras' LayerNormalization over `axis` (an int or a list of ints); gamma and beta have the
-    sizes of those axes."""
+    sizes of those axes. A mask passes through it unchanged, as in Keras."""
+
+    supports_masking = True
 
     def __init__(
         self,

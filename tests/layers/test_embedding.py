@@ -55,9 +55,12 @@ def test_bad_ids_name_the_id_and_input_dim():
     assert layer(np.array([[1.0, 2.0]])).shape == (1, 2, 2)
 
 
-def test_mask_zero_is_refused_with_a_reason():
-    with pytest.raises(NotImplementedError, match="padding='pre'"):
-        layers.Embedding(10, 2, mask_zero=True)
+def test_mask_zero_marks_id_zero_as_padding():
+    ids = np.array([[0, 0, 3, 1], [2, 5, 0, 0]])
+    layer = layers.Embedding(10, 2, mask_zero=True)
+    assert layer.supports_masking
+    np.testing.assert_array_equal(layer.compute_mask(ids), ids != 0)
+    assert layers.Embedding(10, 2).compute_mask(ids) is None
 
 
 # -- the fused backward's reused gradient buffer ---------------------------------------------------
