@@ -27,18 +27,12 @@ def _load_runner():
 
 runner = _load_runner()
 TIMEOUT_S = 120
-# Programs that need masks (Embedding(mask_zero=True)), which bptt does not have yet: expected
-# to fail, strictly, so the day masks land these are counted again.
-NEEDS_MASKS = {"textvectorization_bilstm", "timedistributed_tagging"}
-PROGRAMS = [pytest.param(name, marks=pytest.mark.xfail(
-    strict=True, reason="needs Embedding(mask_zero=True); bptt has no masks yet"))
-    if name in NEEDS_MASKS else name for name in runner.programs()]
+PROGRAMS = runner.programs()
 
 
 def test_corpus_has_twenty_plain_keras_programs():
     names = runner.programs()
     assert len(names) == 20, names
-    assert NEEDS_MASKS <= set(names)
     for name in names:
         source = (CORPUS / f"{name}.py").read_text()
         assert "bptt" not in source, f"{name}.py must be plain Keras code"
