@@ -26,7 +26,8 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests
 	BPTT_KERNELS=reference $(PY) -m pytest -q tests/layers tests/models tests/test_models.py \
 		tests/test_saving.py tests/test_end_to_end.py tests/test_keras_golden.py \
-		tests/test_keras_golden_functional.py tests/test_diagnostics.py
+		tests/test_keras_golden_functional.py tests/test_keras_golden_masking.py \
+		tests/test_diagnostics.py
 
 # Keras joins `make bench` when .venv has it (extras bench-keras, bench-jax) or when
 # KERAS_PYTHON names other venvs' pythons that have it (space-separated);
