@@ -10,6 +10,14 @@ LayerNormalization: mean and variance over `axis` (one or more axes), per sample
 Backward through batch statistics, with N the number of values each mean is taken over and
 dx_hat = dy * gamma:
     dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / sqrt(variance + epsilon)
+With a mask m (1 at real steps, 0 at padding; BatchNormalization in training, as Keras 3.15)
+the moments come from the real steps only, with s = sum(m) + 1e-7 (Keras' backend epsilon):
+    mean = sum(m x) / s        variance = sum(m (x - mean)^2) / s
+and every step, padding too, is normalized with them. Their gradient reaches real steps only:
+    dx = (dx_hat - m (sum(dx_hat) - sum(dx_hat x_hat) sum(m x_hat) / s + x_hat sum(dx_hat x_hat))
+          / s) / sqrt(variance + epsilon)
+(sum(m x_hat) is not exactly 0 because s is not exactly sum(m); without a mask it is the formula
+above with m = 1 and s = N.)
 Backward through fixed statistics (BatchNormalization in inference):
     dx = dx_hat / sqrt(variance + epsilon)
     dmoving_mean = -sum(dx_hat) / sqrt(variance + epsilon)
@@ -17,6 +25,7 @@ Backward through fixed statistics (BatchNormalization in inference):
 """
 import numpy as np
 
+from bptt import backend
 from bptt.layers import _windows
 from bptt.layers.base import Layer
 from bptt.layers.core import _check_float_input
@@ -26,6 +35,17 @@ def _normalized_backward(dx_hat, x_hat, inv_std, axes):
     """dx of x_hat = (x - mean(x)) * inv_std, the mean and variance taken over `axes`."""
     return inv_std * (dx_hat - dx_hat.mean(axis=axes, keepdims=True)
                       - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True))
+
+
+def _masked_normalized_backward(dx_hat, x_hat, inv_std, real, count, reduce, shape):
+    """dx of x_hat = (x - mean) * inv_std with the masked moments (module docstring): every step
+    gets dx_hat * inv_std, the moments' gradient (from every step) goes to the real ones."""
+    total = dx_hat.sum(axis=reduce)  # (C,) sum(dx_hat)
+    total_hat = (dx_hat * x_hat).sum(axis=reduce)  # (C,) sum(dx_hat x_hat)
+    real_hat = np.where(real, x_hat, 0).sum(axis=reduce) / count  # (C,) sum(m x_hat) / s
+    through_moments = ((total - total_hat * real_hat) / count).reshape(shape) \
+        + x_hat * (total_hat / count).reshape(shape)  # (B, T, C)
+    return inv_std.reshape(shape) * (dx_hat - np.where(real, through_moments, 0))
 
 
 def _check_built_shape(layer, x, axes):
@@ -68,9 +88,12 @@ class BatchNormalization(Layer):
     listed by get_weights, after gamma and beta) that no optimizer may change: they are named in
     `non_trainable`, left out of `trainable_weights`, and updated by forward in training:
         moving = moving * momentum + batch_statistic * (1 - momentum)
-    As in Keras, a layer with trainable=False always normalizes with its moving statistics."""
+    As in Keras, a layer with trainable=False always normalizes with its moving statistics.
+    A mask (B, T) passes through unchanged and, in training, limits the batch statistics to the
+    real steps (the output is still normalized at every step)."""
 
     non_trainable = frozenset({"moving_mean", "moving_variance"})
+    supports_masking = True
 
     def __init__(
         self,
@@ -142,24 +165,50 @@ class BatchNormalization(Layer):
             return self.weights
         return [value for key, value in self.params.items() if key in self.non_trainable]
 
-    def forward(self, x, training=False):
+    def _check_mask(self, x, mask):
+        """The mask as bool (B, T): one dimension less than the input, as Keras requires, and
+        the input's leading sizes (Keras broadcasts it against the input's last axis)."""
+        mask = np.asarray(mask)
+        if mask.ndim != x.ndim - 1:
+            raise ValueError(
+                "The mask provided should be one dimension less than the inputs. Received: "
+                f"mask.shape={mask.shape}, inputs.shape={x.shape}. Pass the (batch, time) mask "
+                "of the sequence being normalized.")
+        if mask.shape != x.shape[:-1]:
+            raise ValueError(
+                f"BatchNormalization '{self.name}': the mask must have the input's leading "
+                f"sizes {x.shape[:-1]}, got mask.shape={mask.shape} for inputs.shape={x.shape}.")
+        return mask.astype(bool, copy=False)
+
+    def forward(self, x, training=False, mask=None):
         x = _check_float_input(self, x)
         axis = self.axis % len(self.input_shape or x.shape)
         _check_built_shape(self, x, [axis])
+        if mask is not None:
+            mask = self._check_mask(x, mask)
         reduce = tuple(a for a in range(x.ndim) if a != axis)  # every axis but the channels'
         shape = [1] * x.ndim
         shape[axis] = x.shape[axis]  # a per-channel vector (C,) broadcast against x
         batch_statistics = training and self.trainable
-        if batch_statistics:
+        masked = None  # (real, count) when the batch statistics skip padding
+        if batch_statistics and mask is not None:
+            real = np.broadcast_to(mask[..., None], x.shape)  # (B, T, C) True at real steps
+            count = real.sum(axis=reduce).astype(x.dtype) + backend.epsilon()  # (C,) s
+            mean = np.where(real, x, 0).sum(axis=reduce) / count  # (C,)
+            centered = x - mean.reshape(shape)  # every step, padding too
+            variance = np.where(real, centered * centered, 0).sum(axis=reduce) / count  # (C,)
+            masked = (real, count)
+        elif batch_statistics:
             mean = x.mean(axis=reduce)  # (C,)
             centered = x - mean.reshape(shape)
             variance = (centered * centered).mean(axis=reduce)  # (C,), biased as Keras
-            for key, batch in (("moving_mean", mean), ("moving_variance", variance)):
-                moving = self.params[key]
-                moving[...] = moving * self.momentum + batch * (1.0 - self.momentum)
         else:
             variance = self.params["moving_variance"]
             centered = x - self.params["moving_mean"].reshape(shape)
+        if batch_statistics:
+            for key, batch in (("moving_mean", mean), ("moving_variance", variance)):
+                moving = self.params[key]
+                moving[...] = moving * self.momentum + batch * (1.0 - self.momentum)
         inv_std = 1.0 / np.sqrt(variance + self.epsilon)  # (C,)
         x_hat = centered * inv_std.reshape(shape)
         y = x_hat
@@ -167,11 +216,14 @@ class BatchNormalization(Layer):
             y = y * self.params["gamma"].reshape(shape)
         if self.center:
             y = y + self.params["beta"].reshape(shape)
-        self.cache = (x_hat, inv_std, batch_statistics, reduce, shape)
+        self.cache = (x_hat, inv_std, batch_statistics, reduce, shape, masked)
         return y
 
+    def infer(self, x, mask=None):
+        return self.forward(x, training=False, mask=mask)
+
     def backward(self, dy):
-        x_hat, inv_std, batch_statistics, reduce, shape = self.cache
+        x_hat, inv_std, batch_statistics, reduce, shape, masked = self.cache
         if self.scale:
             self.grads["gamma"] = (dy * x_hat).sum(axis=reduce)
             dx_hat = dy * self.params["gamma"].reshape(shape)
@@ -183,7 +235,9 @@ class BatchNormalization(Layer):
             # y does not depend on the moving statistics: their gradient is zero.
             self.grads["moving_mean"] = np.zeros_like(self.params["moving_mean"])
             self.grads["moving_variance"] = np.zeros_like(self.params["moving_variance"])
-            return _normalized_backward(dx_hat, x_hat, inv_std.reshape(shape), reduce)
+            if masked is None:
+                return _normalized_backward(dx_hat, x_hat, inv_std.reshape(shape), reduce)
+            return _masked_normalized_backward(dx_hat, x_hat, inv_std, *masked, reduce, shape)
         self.grads["moving_mean"] = -dx_hat.sum(axis=reduce) * inv_std
         self.grads["moving_variance"] = -0.5 * (dx_hat * x_hat).sum(axis=reduce) * inv_std ** 2
         return dx_hat * inv_std.reshape(shape)

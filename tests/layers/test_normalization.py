@@ -1,5 +1,5 @@
 """BatchNormalization and LayerNormalization against PyTorch's batch_norm / layer_norm, finite
-differences, Keras' moving statistics and the non-trainable weights."""
+differences, Keras' moving statistics, masked batch statistics and the non-trainable weights."""
 import numpy as np
 import pytest
 import torch
@@ -135,6 +135,128 @@ def test_batch_norm_config():
     clone = layers.deserialize(layers.serialize(layer))
     assert type(clone) is layers.BatchNormalization and clone.get_config() == config
     assert layers.BatchNormalization().get_config()["momentum"] == 0.99
+
+
+# Masks (B, T): pre-padding, post-padding, a full row and a row of padding only, as Keras' tests.
+MASK = np.array([[0, 0, 1, 1, 1], [1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]], bool)
+KERAS_EPSILON = 1e-7  # Keras' backend epsilon, in the divisor of its masked moments
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+@pytest.mark.parametrize("center, scale", [(True, True), (False, True), (True, False)])
+def test_batch_norm_masked_finite_differences(axis, center, scale, float64, rng):
+    """The masked training forward, input and every weight; dy is non-zero at padding too, whose
+    outputs are normalized with the real steps' moments."""
+    layer = layers.BatchNormalization(axis=axis, center=center, scale=scale, epsilon=0.05)
+    layer.build((None, 5, 3))
+    set_random_weights(layer, rng)
+    x, dy = rng.normal(1.0, 2.0, size=(4, 5, 3)), rng.normal(size=(4, 5, 3))
+    check_layer_by_finite_differences(layer, x, dy, training=True, mask=MASK)
+
+
+def keras_masked_moments(x, mask, epsilon):
+    """Keras' masked moments from PyTorch's batch_norm on the real steps only (B*T, C) -> (N, C):
+    its running statistics (momentum 1) are the batch mean and unbiased variance; Keras divides
+    by N + epsilon instead of N, so mean_k = mean N / (N + e) and
+    var_k = (N var_biased + N (mean - mean_k)^2) / (N + e)."""
+    real = torch.tensor(x[mask])  # (N, C)
+    n = real.shape[0]
+    mean, unbiased = torch.zeros(real.shape[1:], dtype=real.dtype), torch.zeros(real.shape[1:],
+                                                                                 dtype=real.dtype)
+    F.batch_norm(real, mean, unbiased, training=True, momentum=1.0)
+    mean, biased = mean.double().numpy(), unbiased.double().numpy() * (n - 1) / n
+    mean_k = mean * n / (n + epsilon)
+    return mean_k, (n * biased + n * (mean - mean_k) ** 2) / (n + epsilon)
+
+
+def test_batch_norm_masked_moments_match_torch_on_real_steps(floatx, rng):
+    """One training step with a mask: the moving statistics move towards the moments of the
+    real steps only, and every step (padding too) is normalized with them."""
+    layer = layers.BatchNormalization(momentum=0.9, epsilon=0.01)
+    layer.build((None, 5, 3))
+    set_random_weights(layer, rng)
+    before = {key: value.astype(np.float64) for key, value in layer.params.items()}
+    x = rng.normal(1.0, 2.0, size=(4, 5, 3)).astype(floatx)
+    x[~MASK] = 50.0  # padding far off: any leak into the moments would show
+    y = layer.forward(x, training=True, mask=MASK)
+    mean, variance = keras_masked_moments(x, MASK, KERAS_EPSILON)
+    assert_close(layer.params["moving_mean"], 0.9 * before["moving_mean"] + 0.1 * mean, floatx,
+                 "moving_mean")
+    assert_close(layer.params["moving_variance"], 0.9 * before["moving_variance"] + 0.1 * variance,
+                 floatx, "moving_variance")
+    gamma, beta = (torch.tensor(layer.params[k]) for k in ("gamma", "beta"))
+    for where in (MASK, ~MASK):  # real steps, then padding, normalized with the same moments
+        expected = F.batch_norm(torch.tensor(x[where]), torch.tensor(mean).to(gamma.dtype),
+                                torch.tensor(variance).to(gamma.dtype), gamma, beta,
+                                training=False, eps=0.01)
+        assert_close(y[where], expected.numpy(), floatx, "y")
+    # PyTorch's own batch statistics on the real steps: equal up to Keras' epsilon (~1e-8).
+    plain = F.batch_norm(torch.tensor(x[MASK]), None, None, gamma, beta, training=True, eps=0.01)
+    np.testing.assert_allclose(y[MASK], plain.numpy(), rtol=2e-5, atol=2e-5)
+
+
+def torch_masked_batch_norm(x, mask, gamma, beta, dy, epsilon):
+    """Keras' masked training forward written in PyTorch; autograd gives (dx, dgamma, dbeta)."""
+    x_t, gamma_t, beta_t = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
+    real = torch.tensor(mask)[..., None].expand(x_t.shape)  # (B, T, C)
+    count = real.to(x_t.dtype).sum(dim=(0, 1)) + KERAS_EPSILON
+    mean = torch.where(real, x_t, 0).sum(dim=(0, 1)) / count
+    variance = torch.where(real, (x_t - mean) ** 2, 0).sum(dim=(0, 1)) / count
+    y = (x_t - mean) / torch.sqrt(variance + epsilon) * gamma_t + beta_t
+    (y * torch.tensor(dy)).sum().backward()
+    return y.detach().numpy(), x_t.grad.numpy(), gamma_t.grad.numpy(), beta_t.grad.numpy()
+
+
+def test_batch_norm_masked_backward_matches_torch_autograd(floatx, rng):
+    layer = layers.BatchNormalization(epsilon=0.01)
+    layer.build((None, 5, 3))
+    set_random_weights(layer, rng)
+    gamma, beta = layer.params["gamma"].copy(), layer.params["beta"].copy()
+    x = rng.normal(1.0, 2.0, size=(4, 5, 3)).astype(floatx)
+    dy = rng.normal(size=(4, 5, 3)).astype(floatx)
+    y, dx, grads = forward_backward(layer, x, dy, training=True, mask=MASK)
+    ref = torch_masked_batch_norm(x, MASK, gamma, beta, dy, 0.01)
+    assert y.dtype == dx.dtype == floatx
+    for name, actual, expected in zip(("y", "dx", "dgamma", "dbeta"),
+                                      (y, dx, grads["gamma"], grads["beta"]), ref):
+        assert_close(actual, expected, floatx, name)
+
+
+def test_batch_norm_mask_passes_through_and_is_ignored_in_inference(rng):
+    layer = layers.BatchNormalization()
+    layer.build((None, 5, 3))
+    set_random_weights(layer, rng)
+    x = rng.normal(size=(4, 5, 3)).astype("float32")
+    assert layer.supports_masking and layer.compute_mask(x, MASK) is MASK
+    plain = layer.forward(x, training=False)
+    np.testing.assert_array_equal(layer.forward(x, training=False, mask=MASK), plain)
+    np.testing.assert_array_equal(layer.infer(x, mask=MASK), plain)
+    layer.trainable = False  # frozen: the moving statistics, the mask plays no part
+    frozen = [w.copy() for w in layer.get_weights()]
+    np.testing.assert_array_equal(layer.forward(x, training=True, mask=MASK), plain)
+    for w, w0 in zip(layer.get_weights(), frozen):
+        np.testing.assert_array_equal(w, w0)
+    with pytest.raises(ValueError, match="one dimension less than the inputs"):
+        layer.forward(x, training=True, mask=MASK[:, :, None])
+    with pytest.raises(ValueError, match=r"leading sizes \(4, 5\)"):
+        layer.forward(x, training=True, mask=MASK[:, :4])
+
+
+def test_masked_batch_norm_in_a_model_skips_padding(rng):
+    """Masking -> BatchNormalization: one training step moves the statistics with real steps."""
+    from bptt import models
+
+    x = rng.normal(2.0, 3.0, size=(4, 5, 3)).astype("float32")
+    x[~MASK] = 0.0
+    model = models.Sequential([layers.Input(shape=(5, 3)), layers.Masking(),
+                               layers.BatchNormalization(), layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.train_on_batch(x, rng.normal(size=(4, 5, 2)).astype("float32"))
+    bn = next(layer for layer in model.layers if isinstance(layer, layers.BatchNormalization))
+    x64 = x[MASK].astype(np.float64)  # (N, C)
+    np.testing.assert_allclose(bn.params["moving_mean"], 0.01 * x64.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(bn.params["moving_variance"], 0.99 + 0.01 * x64.var(axis=0),
+                               rtol=1e-5)
 
 
 def torch_layer_norm(x, axes, gamma, beta, dy, epsilon):
