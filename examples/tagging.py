@@ -92,10 +92,10 @@ def main():
     (x_train, y_train), (x_dev, y_dev), (x_test, y_test), (words, tags) = udpos.load_ids(
         lowercase=args.lowercase)
     if args.quick:
-        x_train, y_train = x_train[:600], y_train[:600]
-        x_dev, y_dev, x_test, y_test = x_dev[:200], y_dev[:200], x_test[:200], y_test[:200]
-    epochs = args.epochs or (2 if args.quick else 20)
-    embedding_dim, units = (32, 16) if args.quick else (100, 64)
+        x_train, y_train = x_train[:2000], y_train[:2000]
+        x_dev, y_dev, x_test, y_test = x_dev[:300], y_dev[:300], x_test[:300], y_test[:300]
+    epochs = args.epochs or (3 if args.quick else 20)
+    embedding_dim, units = (32, 32) if args.quick else (100, 64)
     print(f"UD English-EWT: {len(x_train)} training, {len(x_dev)} dev and {len(x_test)} test "
           f"sentences; {len(words)} words, {len(tags) - 1} tags.")
     model = build(len(words), len(tags), embedding_dim, units)
