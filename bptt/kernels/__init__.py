@@ -5,13 +5,16 @@
 specification. A fused pair lives in bptt/kernels/<cell>.py with the same signatures, and is
 used when the fused kernels are selected and the module says it supports the options
 (`supports(**options)`: e.g. only tanh/sigmoid activations); otherwise the reference runs.
+Both take Keras' mask as `mask=` ((T, B) bool, or None): the fused pair reads it inside its
+time loops, so a masked layer gets the same pair as an unmasked one.
 
 `stack_function(cell, batch)` returns the fused inference of two stacked layers, pipelined over
 two cores, where there is one for the cell and batch (LSTM, a few sequences), else None.
 
 `inference_function(cell, **options)` returns the fused `<cell>_inference` when there is one
 (a forward for when no backward follows: it keeps no cache), else None: the layer then runs its
-forward and drops the cache.
+forward and drops the cache. The inference kernels take no mask: a masked call runs the layer's
+forward (the fused forward with its mask) and drops the cache.
 """
 import importlib
 

@@ -14,6 +14,10 @@ way; reset_after=False: two, (B, H) @ (H, 2H) and (B, H) @ (H, H), since U_h mee
 drecurrent_kernel (and drecurrent_bias) are reduced over all T*B rows after the loop. The
 compiled loops take a range of batch rows [b0, b1) (see _common.run_rows).
 
+Masking (mask (T, B) bool): read inside the same loops, row by row, as bptt.kernels.simple_rnn
+describes: a masked row holds h and skips its gates, and its dxw and drec are zero, so the
+products that add the recurrent gradient into dh add zero there (no row needs keeping aside).
+
 Supported: activation "tanh" with recurrent_activation "sigmoid" (Keras' defaults), either
 reset_after; anything else runs the reference (see `supports`).
 """
@@ -26,6 +30,9 @@ from bptt import kernels
 from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, run_rows,
     sigmoid, tanh,
+)
+from bptt.kernels.simple_rnn import (
+    loop_mask, output_grad_buffer, outputs_buffer, take_output_grads, write_outputs,
 )
 
 
@@ -43,6 +50,7 @@ class GRUKernelCache(NamedTuple):
     kernel_blocks: np.ndarray  # (3, H, H) U's gate blocks (contiguous copies)
     masks: np.ndarray  # (M, B, H): M = 0 no mask, 1 shared, 3 one per gate
     reset_after: bool
+    mask: np.ndarray = None  # (T, B) bool, True at a real step; None: every step is real
 
 
 @njit(**JIT_OPTIONS)
@@ -91,12 +99,15 @@ def _masked_product_backward(da, masks, g, kernel_t, dh_rec, dh, b0, b1):
 
 
 @njit(**JIT_OPTIONS)
-def _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, masks, hs, gates, recurrent_hs,
-                        b0, b1):
-    """reset_after=True; batch rows b0..b1-1 through all T steps (see _common.run_rows)."""
+def _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, masks, mask, hs, gates,
+                        recurrent_hs, outputs, b0, b1):
+    """reset_after=True; batch rows b0..b1-1 through all T steps (see _common.run_rows).
+    mask (T, B) or (0, 0); outputs (T, B, H), or (0, B, H) when the states are the outputs.
+    At a masked row h is held and gates, recurrent_hs are left unwritten."""
     T, B, H3 = xw.shape
     H = H3 // 3
     R = b1 - b0
+    masked = mask.shape[0] > 0
     rec = np.empty((R, 3 * H), xw.dtype)  # (R, 3H) (h_{t-1} * m) @ U for these rows
     rec_gate = np.empty((R, H), xw.dtype)  # (R, H) one gate's block, with a mask per gate
     hm = np.empty((R, H), xw.dtype)  # (R, H) h_{t-1} * m
@@ -108,6 +119,10 @@ def _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0,
         x, gate, h, rec_h = xw[t], gates[t], hs[t], recurrent_hs[t]
         for k in range(R):
             b = b0 + k
+            if masked and not mask[t, b]:  # hold h
+                for j in range(H):
+                    h[b, j] = h_prev[b, j]
+                continue
             for j in range(2 * H):  # z, r
                 gate[b, j] = sigmoid(x[b, j] + (rec[k, j] + recurrent_bias[j]))
             for j in range(H):
@@ -116,25 +131,31 @@ def _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0,
                 gate[b, 2 * H + j] = tanh(x[b, 2 * H + j] + gate[b, H + j] * rec_h[b, j])
             for j in range(H):  # h = z * h_prev + (1 - z) * hh
                 h[b, j] = gate[b, j] * h_prev[b, j] + (one - gate[b, j]) * gate[b, 2 * H + j]
+        if outputs.shape[0]:
+            write_outputs(mask, t, hs, outputs, b0, b1)
 
 
 @njit(parallel=True, **JIT_OPTIONS)
 def _forward_after_rows_split(bounds, xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, masks,
-                              hs, gates, recurrent_hs):
+                              mask, hs, gates, recurrent_hs, outputs):
     """_forward_after_rows for each range of rows, as one parallel region (_common.run_rows)."""
     for part in prange(bounds.shape[0] - 1):
-        _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, masks, hs, gates,
-                            recurrent_hs, bounds[part], bounds[part + 1])
+        _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, masks, mask, hs, gates,
+                            recurrent_hs, outputs, bounds[part], bounds[part + 1])
 
 
 @njit(**JIT_OPTIONS)
-def _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, rhs, b0, b1):
+def _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, mask, hs, gates, rhs, outputs, b0, b1):
     """reset_after=False; batch rows b0..b1-1 through all T steps (see _common.run_rows).
-    rhs[t] = r_t * h_{t-1} * m_h, the input of U_h, kept for drecurrent_kernel."""
+    rhs[t] = r_t * h_{t-1} * m_h, the input of U_h, kept for drecurrent_kernel (zero at a masked
+    row, whose gates are left unwritten and whose h is held). mask (T, B) or (0, 0); outputs
+    (T, B, H), or (0, B, H) when the states are the outputs."""
     T, B, H3 = xw.shape
     H = H3 // 3
     M = masks.shape[0]
     R = b1 - b0
+    masked = mask.shape[0] > 0
+    zero = xw.dtype.type(0)
     rec_zr = np.empty((R, 2 * H), xw.dtype)  # (R, 2H) (h_{t-1} * m) @ [U_z U_r]
     rec_gate = np.empty((R, H), xw.dtype)  # (R, H) one gate's block: z or r with a mask per gate, or h
     hm = np.empty((R, H), xw.dtype)  # (R, H) h_{t-1} * m
@@ -147,6 +168,10 @@ def _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, rhs
         x, gate, h, rh = xw[t], gates[t], hs[t], rhs[t]
         for k in range(R):
             b = b0 + k
+            if masked and not mask[t, b]:  # zero: drecurrent_kernel reads it (times a zero dxw)
+                for j in range(H):
+                    rh[b, j] = zero
+                continue
             for j in range(2 * H):  # z, r
                 gate[b, j] = sigmoid(x[b, j] + rec_zr[k, j])
             for j in range(H):
@@ -154,36 +179,48 @@ def _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, rhs
         np.dot(rh[b0:b1], kernel_blocks[2], rec_gate)  # (R, H) (r * h_{t-1} * m_h) @ U_h
         for k in range(R):
             b = b0 + k
+            if masked and not mask[t, b]:  # hold h
+                for j in range(H):
+                    h[b, j] = h_prev[b, j]
+                continue
             for j in range(H):  # hh = tanh(xh + (r * h_prev * m_h) @ U_h)
                 gate[b, 2 * H + j] = tanh(x[b, 2 * H + j] + rec_gate[k, j])
             for j in range(H):  # h = z * h_prev + (1 - z) * hh
                 h[b, j] = gate[b, j] * h_prev[b, j] + (one - gate[b, j]) * gate[b, 2 * H + j]
+        if outputs.shape[0]:
+            write_outputs(mask, t, hs, outputs, b0, b1)
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def _forward_before_rows_split(bounds, xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, rhs):
+def _forward_before_rows_split(bounds, xw, kernel_zr, kernel_blocks, h0, masks, mask, hs, gates, rhs,
+                               outputs):
     """_forward_before_rows for each range of rows, as one parallel region (_common.run_rows)."""
     for part in prange(bounds.shape[0] - 1):
-        _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, rhs, bounds[part],
-                             bounds[part + 1])
+        _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, mask, hs, gates, rhs, outputs,
+                             bounds[part], bounds[part + 1])
 
 
 @njit(**JIT_OPTIONS)
-def _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_t, kernel_blocks_t, masks, dxw,
-                         drec, b0, b1):
+def _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_t, kernel_blocks_t, masks,
+                         mask, doutput, dxw, drec, b0, b1):
     """reset_after=True; batch rows b0..b1-1 backwards through all T steps. dh (B, H) comes in
     as dL/dh_T and leaves as dL/dh_0. drec[t] (B, 3H) = dL/drec_t: the z and r blocks as dxw[t],
     the h block times r. recurrent_kernel_t (3H, H) and kernel_blocks_t are U^T and its blocks
-    transposed, as contiguous copies (see lstm._backward_rows)."""
+    transposed, as contiguous copies (see lstm._backward_rows). mask (T, B) or (0, 0); doutput
+    (B, H) zeros with a mask (see simple_rnn.take_output_grads)."""
     T, B, H3 = dxw.shape
     H = H3 // 3
     R = b1 - b0
-    one = dxw.dtype.type(1)
+    one, zero = dxw.dtype.type(1), dxw.dtype.type(0)
+    masked = mask.shape[0] > 0
     da_h = np.empty((R, H), dxw.dtype)  # (R, H) dL/da_h
     dh_rec = np.empty((R, H), dxw.dtype)  # (R, H) drec @ U^T
     drec_gate = np.empty((R, H), dxw.dtype)  # (R, H) one gate's block, with a mask per gate
     for t in range(T - 1, -1, -1):
-        if dhs.shape[0]:
+        if masked:
+            if dhs.shape[0]:
+                take_output_grads(dhs, mask, t, dh, doutput, b0, b1)
+        elif dhs.shape[0]:
             for b in range(b0, b1):
                 for j in range(H):
                     dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
@@ -192,6 +229,12 @@ def _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_
         # One output stream per inner loop, so that each vectorises (see lstm._forward_rows).
         for k in range(R):
             b = b0 + k
+            if masked and not mask[t, b]:  # a skipped step: dh passes unchanged (plus 0 below)
+                for j in range(3 * H):
+                    da[b, j] = zero
+                for j in range(3 * H):
+                    drec_t[b, j] = zero
+                continue
             for j in range(H):  # h = z * h_prev + (1 - z) * hh; hh = tanh(a_h)
                 da_h[k, j] = dh[b, j] * (one - gate[b, j]) * (one - gate[b, 2 * H + j] * gate[b, 2 * H + j])
             for j in range(H):  # dz = dh (h_prev - hh); sigmoid' = z (1 - z)
@@ -221,23 +264,26 @@ def _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_
 
 @njit(parallel=True, **JIT_OPTIONS)
 def _backward_after_rows_split(bounds, dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_t,
-                               kernel_blocks_t, masks, dxw, drec):
+                               kernel_blocks_t, masks, mask, doutput, dxw, drec):
     """_backward_after_rows for each range of rows, as one parallel region (_common.run_rows)."""
     for part in prange(bounds.shape[0] - 1):
         _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_t, kernel_blocks_t,
-                             masks, dxw, drec, bounds[part], bounds[part + 1])
+                             masks, mask, doutput, dxw, drec, bounds[part], bounds[part + 1])
 
 
 @njit(**JIT_OPTIONS)
-def _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, masks, dxw, b0, b1):
+def _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, masks, mask, doutput, dxw,
+                          b0, b1):
     """reset_after=False; batch rows b0..b1-1 backwards through all T steps. dh (B, H) comes in
     as dL/dh_T and leaves as dL/dh_0. kernel_zr_t = [U_z U_r]^T (2H, H) and kernel_blocks_t, U's
-    blocks transposed, are contiguous copies (see lstm._backward_rows)."""
+    blocks transposed, are contiguous copies (see lstm._backward_rows). mask (T, B) or (0, 0);
+    doutput (B, H) zeros with a mask (see simple_rnn.take_output_grads)."""
     T, B, H3 = dxw.shape
     H = H3 // 3
     M = masks.shape[0]
     R = b1 - b0
-    one = dxw.dtype.type(1)
+    one, zero = dxw.dtype.type(1), dxw.dtype.type(0)
+    masked = mask.shape[0] > 0
     mask_h = np.ones((B, H), dxw.dtype) if M == 0 else masks[0 if M == 1 else 2]  # as in the forward
     dz = np.empty((R, H), dxw.dtype)  # (R, H) dL/dz
     da_h = np.empty((R, H), dxw.dtype)  # (R, H) dL/da_h
@@ -246,7 +292,10 @@ def _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, 
     da_gate = np.empty((R, H), dxw.dtype)  # (R, H) da_z or da_r, with a mask per gate
     dh_rec = np.empty((R, H), dxw.dtype)  # (R, H) scratch for da @ U^T
     for t in range(T - 1, -1, -1):
-        if dhs.shape[0]:
+        if masked:
+            if dhs.shape[0]:
+                take_output_grads(dhs, mask, t, dh, doutput, b0, b1)
+        elif dhs.shape[0]:
             for b in range(b0, b1):
                 for j in range(H):
                     dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
@@ -255,6 +304,14 @@ def _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, 
         # One output stream per inner loop, so that each vectorises (see lstm._forward_rows).
         for k in range(R):
             b = b0 + k
+            if masked and not mask[t, b]:  # a skipped step: dh passes unchanged (plus 0 below)
+                for j in range(3 * H):
+                    da[b, j] = zero
+                for j in range(H):
+                    dz[k, j] = zero
+                for j in range(H):
+                    da_h[k, j] = zero
+                continue
             for j in range(H):  # h = z * h_prev + (1 - z) * hh
                 dz[k, j] = dh[b, j] * (h_prev[b, j] - gate[b, 2 * H + j])
             for j in range(H):  # hh = tanh(a_h)
@@ -266,6 +323,10 @@ def _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, 
         np.dot(da_h, kernel_blocks_t[2], drh)  # a_h = xh + (r * h_prev * m_h) @ U_h
         for k in range(R):
             b = b0 + k
+            if masked and not mask[t, b]:
+                for j in range(2 * H):
+                    da_zr[k, j] = zero
+                continue
             for j in range(H):  # sigmoid' = z (1 - z)
                 z = gate[b, j]
                 da_zr[k, j] = dz[k, j] * z * (one - z)
@@ -288,17 +349,18 @@ def _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, 
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def _backward_before_rows_split(bounds, dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, masks, dxw):
+def _backward_before_rows_split(bounds, dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, masks, mask,
+                                doutput, dxw):
     """_backward_before_rows for each range of rows, as one parallel region (_common.run_rows)."""
     for part in prange(bounds.shape[0] - 1):
-        _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, masks, dxw,
-                              bounds[part], bounds[part + 1])
+        _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, masks, mask, doutput,
+                              dxw, bounds[part], bounds[part + 1])
 
 
 def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, reset_after=True, activation="tanh",
-                recurrent_activation="sigmoid", recurrent_mask=None):
-    """xw (T, B, 3H), recurrent_kernel (H, 3H), recurrent_bias (3H,) or None, h0 (B, H)
-    -> (hs (T, B, H), h_last (B, H), cache)."""
+                recurrent_activation="sigmoid", recurrent_mask=None, mask=None):
+    """xw (T, B, 3H), recurrent_kernel (H, 3H), recurrent_bias (3H,) or None, h0 (B, H),
+    mask (T, B) bool or None -> (hs (T, B, H) the outputs, h_last (B, H) the last state, cache)."""
     dtype = xw.dtype
     T, B, H3 = xw.shape
     H = H3 // 3
@@ -310,22 +372,25 @@ def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, reset_after=True, acti
     hs = np.empty((T, B, H), dtype)  # (T, B, H)
     gates = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H)
     recurrent_hs = np.empty((T, B, H), dtype)  # (T, B, H)
+    outputs = outputs_buffer(mask, h0, hs)  # (T, B, H), or (0, B, H): the outputs are hs
+    step_mask = loop_mask(mask)  # (T, B) or (0, 0)
     if reset_after:
         bias = np.zeros(3 * H, dtype) if recurrent_bias is None else as_dtype(recurrent_bias, dtype)  # (3H,)
-        run_rows(_forward_after_rows, B, xw, recurrent_kernel, kernel_blocks, bias, h0, masks, hs, gates,
-                 recurrent_hs, split=_forward_after_rows_split)
+        run_rows(_forward_after_rows, B, xw, recurrent_kernel, kernel_blocks, bias, h0, masks, step_mask, hs,
+                 gates, recurrent_hs, outputs, split=_forward_after_rows_split)
     else:
         kernel_zr = np.ascontiguousarray(recurrent_kernel[:, :2 * H])  # (H, 2H)
-        run_rows(_forward_before_rows, B, xw, kernel_zr, kernel_blocks, h0, masks, hs, gates, recurrent_hs,
-                 split=_forward_before_rows_split)
+        run_rows(_forward_before_rows, B, xw, kernel_zr, kernel_blocks, h0, masks, step_mask, hs, gates,
+                 recurrent_hs, outputs, split=_forward_before_rows_split)
     cache = GRUKernelCache(h0, hs, gates, recurrent_hs, recurrent_kernel, kernel_blocks, masks,
-                           bool(reset_after))
-    return hs, hs[-1], cache
+                           bool(reset_after), mask)
+    return (outputs if outputs.shape[0] else hs), hs[-1], cache
 
 
 def gru_backward(dhs, dh_last, cache):
     """dhs (T, B, H) or None, dh_last (B, H) or None
-    -> (dxw (T, B, 3H), drecurrent_kernel (H, 3H), drecurrent_bias (3H,) or None, dh0 (B, H))."""
+    -> (dxw (T, B, 3H), drecurrent_kernel (H, 3H), drecurrent_bias (3H,) or None, dh0 (B, H)).
+    With a mask, dxw is zero at the masked steps."""
     T, B, H = cache.hs.shape
     dtype = cache.hs.dtype
     dhs = np.empty((0, B, H), dtype) if dhs is None else as_dtype(dhs, dtype)
@@ -333,17 +398,20 @@ def gru_backward(dhs, dh_last, cache):
     dxw = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H)
     masks = cache.masks
     kernel_blocks_t = np.ascontiguousarray(cache.kernel_blocks.transpose(0, 2, 1))  # (3, H, H) U_g^T
+    step_mask = loop_mask(cache.mask)  # (T, B) or (0, 0)
+    doutput = output_grad_buffer(cache.mask, B, H, dtype)  # (B, H) or (0, H)
     if cache.reset_after:
         drec = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H) dL/drec
         recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (3H, H)
         run_rows(_backward_after_rows, B, dhs, dh, cache.h0, cache.hs, cache.gates, cache.recurrent_hs,
-                 recurrent_kernel_t, kernel_blocks_t, masks, dxw, drec, split=_backward_after_rows_split)
+                 recurrent_kernel_t, kernel_blocks_t, masks, step_mask, doutput, dxw, drec,
+                 split=_backward_after_rows_split)
         drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, drec, masks)  # (H, 3H)
         drecurrent_bias = drec.reshape(T * B, 3 * H).sum(axis=0)  # (3H,) rec = ... + recurrent_bias
         return dxw, drecurrent_kernel, drecurrent_bias, dh
     kernel_zr_t = np.ascontiguousarray(cache.recurrent_kernel[:, :2 * H].T)  # (2H, H) [U_z U_r]^T
     run_rows(_backward_before_rows, B, dhs, dh, cache.h0, cache.hs, cache.gates, kernel_zr_t,
-             kernel_blocks_t, masks, dxw, split=_backward_before_rows_split)
+             kernel_blocks_t, masks, step_mask, doutput, dxw, split=_backward_before_rows_split)
     drecurrent_kernel = np.empty((H, 3 * H), dtype)  # (H, 3H)
     drecurrent_kernel[:, :2 * H] = recurrent_kernel_grad(cache.h0, cache.hs, dxw[:, :, :2 * H],
                                                          masks[:2] if len(masks) == 3 else masks)

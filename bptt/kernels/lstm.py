@@ -12,12 +12,16 @@ sum_t (h_{t-1} * m)^T @ da_t = H_prev^T @ dA over all T*B rows. The compiled loo
 of batch rows [b0, b1), which never interact, so `_common.run_rows` can split a batch over
 threads (batches of 64 rows and more: see _common.KERNEL_THREADS).
 
+Masking (mask (T, B) bool): read inside the same loops, row by row, as bptt.kernels.simple_rnn
+describes: a masked row holds h and c and skips its gates, and its dxw is zero.
+
 `lstm_inference` is the forward alone, for when no backward follows (predict, evaluate): it
 takes the layer's batch-major input and its kernel and bias, projects each chunk of rows itself
 (one GEMM per 32 rows, all steps) and keeps only the running h, c, so neither xw (T, B, 4H) nor
 the cache is ever written; on 2 cores, predicting 1000 reviews through the tutorial's LSTM-64
 went from ~58 ms (projection + lstm_forward) to ~30 ms. Must equal the reference forward's
-outputs (tests/kernels/test_lstm.py).
+outputs (tests/kernels/test_lstm.py). It takes no mask: a masked call in inference runs the
+layer's forward, i.e. the projection and the masked `lstm_forward`, and drops the cache.
 
 Supported: activation "tanh" with recurrent_activation "sigmoid" (Keras' defaults); anything
 else runs the reference (see `supports`).
@@ -31,6 +35,9 @@ from bptt.kernels import _common
 from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, run_rows,
     sigmoid, tanh,
+)
+from bptt.kernels.simple_rnn import (
+    keep_held, loop_mask, output_grad_buffer, outputs_buffer, restore_held, take_output_grads, write_outputs,
 )
 
 
@@ -49,14 +56,19 @@ class LSTMKernelCache(NamedTuple):
     recurrent_kernel: np.ndarray  # (H, 4H)
     kernel_blocks: np.ndarray  # (4, H, H) U's gate blocks, with a mask per gate; else (0, H, H)
     masks: np.ndarray  # (M, B, H): M = 0 no mask, 1 shared, 4 one per gate
+    mask: np.ndarray = None  # (T, B) bool, True at a real step; None: every step is real
 
 
 @njit(**JIT_OPTIONS)
-def _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, tanh_cs, gates, b0, b1):
-    """Batch rows b0..b1-1 through all T steps (rows never meet: see _common.run_rows)."""
+def _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, mask, hs, cs, tanh_cs, gates, outputs,
+                  b0, b1):
+    """Batch rows b0..b1-1 through all T steps (rows never meet: see _common.run_rows).
+    mask (T, B) or (0, 0); outputs (T, B, H), or (0, B, H) when the states are the outputs.
+    At a masked row h and c are held and gates, tanh_cs are left unwritten."""
     T, B, H4 = xw.shape
     H = H4 // 4
     M = masks.shape[0]
+    masked = mask.shape[0] > 0
     R = b1 - b0
     a = np.empty((R, 4 * H), xw.dtype)  # (R, 4H) (h_{t-1} * m) @ U for these rows
     hm = np.empty((R, H), xw.dtype)  # (R, H) h_{t-1} * m
@@ -85,6 +97,12 @@ def _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, ta
         x, gate, h, c, tanh_c = xw[t], gates[t], hs[t], cs[t], tanh_cs[t]
         for k in range(R):
             b = b0 + k
+            if masked and not mask[t, b]:  # hold h and c
+                for j in range(H):
+                    h[b, j] = h_prev[b, j]
+                for j in range(H):
+                    c[b, j] = c_prev[b, j]
+                continue
             for j in range(2 * H):  # i, f
                 gate[b, j] = sigmoid(x[b, j] + a[k, j])
             for j in range(2 * H, 3 * H):  # g
@@ -97,33 +115,43 @@ def _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, ta
                 tanh_c[b, j] = tanh(c[b, j])
             for j in range(H):  # h = o * tanh(c)
                 h[b, j] = gate[b, 3 * H + j] * tanh_c[b, j]
+        if outputs.shape[0]:
+            write_outputs(mask, t, hs, outputs, b0, b1)
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def _forward_rows_split(bounds, xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, tanh_cs, gates):
+def _forward_rows_split(bounds, xw, recurrent_kernel, kernel_blocks, h0, c0, masks, mask, hs, cs, tanh_cs,
+                        gates, outputs):
     """_forward_rows for each range of rows, as one parallel region (_common.run_rows)."""
     for part in prange(bounds.shape[0] - 1):
-        _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, tanh_cs, gates,
-                      bounds[part], bounds[part + 1])
+        _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, mask, hs, cs, tanh_cs, gates,
+                      outputs, bounds[part], bounds[part + 1])
 
 
 @njit(**JIT_OPTIONS)
-def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kernel_blocks_t, masks, dxw, b0, b1):
+def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kernel_blocks_t, masks, mask,
+                   doutput, dxw, b0, b1):
     """Batch rows b0..b1-1 backwards through all T steps. dh, dc (B, H) come in as dL/dh_T,
     dL/dc_T and leave as dL/dh_0, dL/dc_0 (rows b0..b1-1 only). recurrent_kernel_t is U^T (4H, H)
     and kernel_blocks_t its gate blocks transposed, as contiguous copies: OpenBLAS multiplies by a
-    contiguous U^T up to 1.6x faster than by the transposed view at these sizes."""
+    contiguous U^T up to 1.6x faster than by the transposed view at these sizes. mask (T, B) or
+    (0, 0); doutput (B, H) zeros with a mask (see simple_rnn.take_output_grads)."""
     T, B, H4 = dxw.shape
     H = H4 // 4
     M = masks.shape[0]
     R = b1 - b0
-    one = dxw.dtype.type(1)
+    one, zero = dxw.dtype.type(1), dxw.dtype.type(0)
+    masked = mask.shape[0] > 0
     dh_rows = dh[b0:b1]  # (R, H) a view
     dh_prev = np.empty((R, H), dxw.dtype)  # (R, H) da @ U^T
     da_gate = np.empty((R, H), dxw.dtype)  # (R, H) one gate's block, with a mask per gate
     dc_t = np.empty((R, H), dxw.dtype)  # (R, H) dL/dc_t, all paths
+    held = np.empty((R if masked else 0, H), dxw.dtype)  # (R, H) dL/dh_t of rows masked at t
     for t in range(T - 1, -1, -1):
-        if dhs.shape[0]:
+        if masked:
+            if dhs.shape[0]:
+                take_output_grads(dhs, mask, t, dh, doutput, b0, b1)
+        elif dhs.shape[0]:
             for b in range(b0, b1):
                 for j in range(H):
                     dh[b, j] += dhs[t, b, j]  # h_t is both an output and the next step's input
@@ -132,6 +160,10 @@ def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kern
         # One output stream per inner loop, so that each vectorises (see _forward_rows).
         for k in range(R):
             b = b0 + k
+            if masked and not mask[t, b]:  # a skipped step: dc passes unchanged, xw_t gets none
+                for j in range(4 * H):
+                    da[b, j] = zero
+                continue
             for j in range(H):  # h = o * tanh(c); tanh' = 1 - tanh^2
                 dc_t[k, j] = dc[b, j] + dh[b, j] * gate[b, 3 * H + j] * (one - tanh_c[b, j] * tanh_c[b, j])
             for j in range(H):  # c = f * c_prev + i * g: di = dc g; sigmoid' = i (1 - i)
@@ -148,7 +180,9 @@ def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kern
                 da[b, 3 * H + j] = dh[b, j] * tanh_c[b, j] * o * (one - o)
             for j in range(H):  # dc_prev = dc f
                 dc[b, j] = dc_t[k, j] * gate[b, H + j]
-        # dh_{t-1} = (da @ U^T) * m, per gate block with a mask per gate
+        # dh_{t-1} = (da @ U^T) * m, per gate block with a mask per gate; a held dh passes
+        if masked:
+            keep_held(mask, t, dh, held, b0, b1)
         da_rows = da[b0:b1]  # (R, 4H)
         if M == 0:
             np.dot(da_rows, recurrent_kernel_t, dh_rows)
@@ -167,20 +201,23 @@ def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kern
                 for k in range(R):
                     for j in range(H):
                         dh_rows[k, j] += dh_prev[k, j] * masks[g, b0 + k, j]
+        if masked:
+            restore_held(mask, t, dh, held, b0, b1)
 
 
 @njit(parallel=True, **JIT_OPTIONS)
 def _backward_rows_split(bounds, dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t,
-                         kernel_blocks_t, masks, dxw):
+                         kernel_blocks_t, masks, mask, doutput, dxw):
     """_backward_rows for each range of rows, as one parallel region (_common.run_rows)."""
     for part in prange(bounds.shape[0] - 1):
         _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kernel_blocks_t, masks,
-                       dxw, bounds[part], bounds[part + 1])
+                       mask, doutput, dxw, bounds[part], bounds[part + 1])
 
 
 def lstm_forward(xw, recurrent_kernel, h0, c0, activation="tanh", recurrent_activation="sigmoid",
-                 recurrent_mask=None):
-    """xw (T, B, 4H), recurrent_kernel (H, 4H), h0, c0 (B, H) -> (hs (T, B, H), (h_last, c_last), cache)."""
+                 recurrent_mask=None, mask=None):
+    """xw (T, B, 4H), recurrent_kernel (H, 4H), h0, c0 (B, H), mask (T, B) bool or None
+    -> (hs (T, B, H) the outputs, (h_last, c_last) the last states, cache)."""
     dtype = xw.dtype
     T, B, H4 = xw.shape
     H = H4 // 4
@@ -193,14 +230,16 @@ def lstm_forward(xw, recurrent_kernel, h0, c0, activation="tanh", recurrent_acti
     cs = np.empty((T, B, H), dtype)  # (T, B, H)
     tanh_cs = np.empty((T, B, H), dtype)  # (T, B, H)
     gates = np.empty((T, B, 4 * H), dtype)  # (T, B, 4H)
-    run_rows(_forward_rows, B, xw, recurrent_kernel, kernel_blocks, h0, c0, masks, hs, cs, tanh_cs, gates,
-             split=_forward_rows_split)
-    cache = LSTMKernelCache(h0, c0, hs, cs, tanh_cs, gates, recurrent_kernel, kernel_blocks, masks)
-    return hs, (hs[-1], cs[-1]), cache
+    outputs = outputs_buffer(mask, h0, hs)  # (T, B, H), or (0, B, H): the outputs are hs
+    run_rows(_forward_rows, B, xw, recurrent_kernel, kernel_blocks, h0, c0, masks, loop_mask(mask), hs, cs,
+             tanh_cs, gates, outputs, split=_forward_rows_split)
+    cache = LSTMKernelCache(h0, c0, hs, cs, tanh_cs, gates, recurrent_kernel, kernel_blocks, masks, mask)
+    return (outputs if outputs.shape[0] else hs), (hs[-1], cs[-1]), cache
 
 
 def lstm_backward(dhs, dh_last, dc_last, cache):
-    """dhs (T, B, H) or None, dh_last, dc_last (B, H) or None -> (dxw, drecurrent_kernel, dh0, dc0)."""
+    """dhs (T, B, H) or None, dh_last, dc_last (B, H) or None -> (dxw, drecurrent_kernel, dh0, dc0).
+    With a mask, dxw is zero at the masked steps."""
     T, B, H = cache.hs.shape
     dtype = cache.hs.dtype
     dhs = np.empty((0, B, H), dtype) if dhs is None else as_dtype(dhs, dtype)
@@ -209,8 +248,10 @@ def lstm_backward(dhs, dh_last, dc_last, cache):
     dxw = np.empty((T, B, 4 * H), dtype)  # (T, B, 4H)
     recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (4H, H)
     kernel_blocks_t = np.ascontiguousarray(cache.kernel_blocks.transpose(0, 2, 1))  # (4 or 0, H, H)
+    doutput = output_grad_buffer(cache.mask, B, H, dtype)  # (B, H) or (0, H)
     run_rows(_backward_rows, B, dhs, dh, dc, cache.c0, cache.cs, cache.tanh_cs, cache.gates,
-             recurrent_kernel_t, kernel_blocks_t, cache.masks, dxw, split=_backward_rows_split)
+             recurrent_kernel_t, kernel_blocks_t, cache.masks, loop_mask(cache.mask), doutput, dxw,
+             split=_backward_rows_split)
     drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, dxw, cache.masks)  # (H, 4H)
     return dxw, drecurrent_kernel, dh, dc
 
