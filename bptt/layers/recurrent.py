@@ -19,9 +19,10 @@ with it for go_backwards. A masked step holds the states and repeats the last ou
 before a row's first real step; bptt/ops/simple_rnn.py has the rule), so return_sequences=False
 returns the output of the last real step, zeros for an all-padding row, whose states stay the
 initial states. zero_output_for_mask=True (Keras' RNN argument; Bidirectional sets it when it
-returns sequences) writes zeros at the masked steps instead. A masked call runs the reference
-ops (the fused kernels take no mask). compute_mask passes the input mask on unchanged with
-return_sequences (not reversed for go_backwards, as Keras), else None.
+returns sequences) writes zeros at the masked steps instead. The mask goes to the sequence
+functions, fused or reference, which read it inside their time loops; a masked call in inference
+runs forward (the fused `<cell>_inference` kernels take no mask). compute_mask passes the input
+mask on unchanged with return_sequences (not reversed for go_backwards, as Keras), else None.
 """
 import numpy as np
 
@@ -342,10 +343,10 @@ class _Recurrent(Layer):
                                                 (masks, batch, self.units), dtype)
             if masks == 1:
                 recurrent_mask = recurrent_mask[0]  # (B, H)
-        # Forward and backward must run the same implementation: pick it once, here.
-        self.functions = self.reference_functions() if mask_tm is not None else \
-            self.sequence_functions(
-                per_gate_masks=recurrent_mask is not None and recurrent_mask.ndim == 3)
+        # Forward and backward must run the same implementation: pick it once, here. Fused and
+        # reference functions alike take the mask.
+        self.functions = self.sequence_functions(
+            per_gate_masks=recurrent_mask is not None and recurrent_mask.ndim == 3)
         self._note_numpy_loop()
         shared_mask = input_mask[0] if input_mask is not None and len(input_mask) == 1 else None
         x_in = self._time_major(x, dtype, shared_mask)  # (T, B, D), times the shared mask
@@ -479,7 +480,7 @@ class _Recurrent(Layer):
 
 
 def _masked(mask):
-    """The mask keyword for the sequence functions: only the reference ops take one."""
+    """The mask keyword for the sequence functions: none without a mask."""
     return {} if mask is None else {"mask": mask}
 
 

@@ -1,11 +1,12 @@
 """What surrounds the masked time loop of SimpleRNN, LSTM and GRU: compute_mask and
 supports_masking as Keras 3.15 has them, no NaN anywhere for an all-padding row, stateful layers
 carrying the held states, the mask's checks, no mask (and an all-ones mask) changing nothing,
-and a masked call running the reference ops under either kernel setting."""
+and a masked call running the fused kernels when they are selected."""
 import numpy as np
 import pytest
 
 from bptt import layers
+from tests.helpers import assert_close
 from tests.layers.test_recurrent_masking import CELLS, build, make_mask, state_count
 
 
@@ -87,8 +88,8 @@ def test_a_stateful_layer_carries_the_held_states(name, float64, rng):
 @pytest.mark.parametrize("name", sorted(CELLS))
 @pytest.mark.parametrize("kernels", ["reference", "fused"])
 def test_no_mask_and_an_all_ones_mask_agree(name, kernels, kernels_setting, rng):
-    """An all-ones mask runs the reference ops: bit for bit the unmasked reference; the fused
-    kernels to their float tolerance."""
+    """An all-ones mask changes nothing: bit for bit with the reference ops, to the float
+    tolerance with the fused kernels."""
     kernels_setting(kernels)
     B, T, D, H = 3, 5, 2, 4
     layer = build(name, H, D, rng, return_state=True)
@@ -107,18 +108,21 @@ def test_no_mask_and_an_all_ones_mask_agree(name, kernels, kernels_setting, rng)
 
 
 @pytest.mark.parametrize("name", sorted(CELLS))
-def test_a_masked_call_runs_the_reference_ops_under_fused_kernels(name, kernels_setting, rng):
+def test_a_masked_call_runs_the_selected_kernels(name, kernels_setting, rng):
+    """The fused kernels read the mask inside their time loops (tests/kernels/test_masked.py):
+    the reference's outputs to float32's tolerance; inference runs the same forward."""
     B, T, D, H = 3, 5, 2, 4
     mask = make_mask("pre", B, T)
     layer = build(name, H, D, rng, return_sequences=True)
     x = rng.normal(size=(B, T, D)).astype(np.float32)
     outputs = {}
-    for kernels in ("reference", "fused"):
+    for kernels, package in (("reference", "ops"), ("fused", "kernels")):
         kernels_setting(kernels)
         outputs[kernels] = [layer.infer(x, mask=mask), layer.forward(x, mask=mask)]
-        assert layer.functions[0].__module__ == f"bptt.ops.{layer.cell}"
-    for got, want in zip(outputs["fused"] + outputs["reference"][:1], outputs["reference"] * 2):
-        np.testing.assert_array_equal(got, want)
+        assert layer.functions[0].__module__ == f"bptt.{package}.{layer.cell}"
+        np.testing.assert_array_equal(outputs[kernels][0], outputs[kernels][1])
+    for got, want in zip(outputs["fused"], outputs["reference"]):
+        assert_close(got, want)
 
 
 def test_a_mask_is_taken_as_keras_takes_it(rng):
