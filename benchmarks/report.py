@@ -19,6 +19,15 @@ ROWS = [
     ("predict_5k", "predict 5,000 reviews, batch 1000", "ms", 1.5),
     ("peak_rss", "peak RSS, 200 steps at batch 32", "MiB", 0.7),
     ("first_run", "first run: import + build + first step", "s", None),
+    # The cost of skipping padding (benchmarks/run.py padding_section): 32 reviews post-padded
+    # to 200 ids, the same model and batch with the padding computed and with it skipped (bptt:
+    # Embedding(mask_zero=False / True); PyTorch: plain / pack_padded_sequence). The target is
+    # bptt's skipped / computed, not a ratio to PyTorch.
+    ("train_padded", "training step, 32 reviews post-padded to 200, padding computed", "ms/step",
+     None),
+    ("train_padded_skip", "the same, padding skipped: bptt mask_zero=True, PyTorch packed",
+     "ms/step", None),
+    ("padding_cost", "cost of skipping padding", "skipped / computed", 1.15),
 ]
 TARGETS = {key: target for key, _, _, target in ROWS}
 
@@ -53,7 +62,7 @@ def results_table(results, columns):
         ratios = row.get("ratios", {})
         ratio = ratios.get("bptt/torch")
         cells.append("—" if ratio is None else f"{ratio:.2f}x")
-        cells.append("—" if target is None else f"≤ {target}x")
+        cells.append(row.get("target_text") or ("—" if target is None else f"≤ {target}x"))
         cells += ["—" if ratios.get(f"{k}/torch") is None else f"{ratios[f'{k}/torch']:.2f}x"
                   for k in keras]
         lines.append(f"| {row.get('label', label)} ({unit}) | " + " | ".join(cells) + " |")
@@ -61,6 +70,10 @@ def results_table(results, columns):
     lines.append("median (min–max) of interleaved repetitions; ratios of medians; peak RSS is "
                  "VmHWM of one fresh process" + ("; † some repetitions ran while other programs "
                                                  "used the CPUs" if "†" in "".join(lines) else ""))
+    if results.get("padding_cost"):
+        lines[-1] += ("; cost of skipping padding: median (min–max) over repetitions of each "
+                      "framework's skipped / computed step, the two timed back to back in one "
+                      "process")
     return "\n".join(lines)
 
 
@@ -94,6 +107,38 @@ def with_ratios(row):
     if ratio is not None and row.get("target") is not None:
         row["meets_target"] = ratio <= row["target"]
     return row
+
+
+def padding_rows(values, foreign, threshold):
+    """values, foreign: {framework: {"computed": [per rep], "skipped": [per rep]}}, the two modes
+    of a rep timed back to back -> the rows train_padded (computed), train_padded_skip and
+    padding_cost: each rep's skipped / computed, median (min-max); the target is bptt's."""
+    def contended(reps):
+        return sum(f is not None and f > threshold for f in reps)
+
+    rows = {}
+    for key, mode in (("train_padded", "computed"), ("train_padded_skip", "skipped")):
+        row = timed_row({name: modes[mode] for name, modes in values.items()}, TARGETS[key])
+        for name, value in row["values"].items():
+            value["foreign_cores"] = foreign[name][mode]
+            value["contended_reps"] = contended(foreign[name][mode])
+        rows[key] = row
+    target = TARGETS["padding_cost"]
+    cost = {"values": {}, "ratios": {}, "target": target, "target_text": f"bptt ≤ {target}x"}
+    for name, modes in values.items():
+        pairs = [s / c for c, s in zip(modes["computed"], modes["skipped"])]
+        if not pairs:
+            continue
+        value = summary(pairs)
+        value["text"] = f"{value['median']:.2f}x ({value['min']:.2f}–{value['max']:.2f})"
+        value["ratio_of_medians"] = (statistics.median(modes["skipped"])
+                                     / statistics.median(modes["computed"]))
+        value["contended_reps"] = contended(foreign[name]["computed"] + foreign[name]["skipped"])
+        cost["values"][name] = value
+    if "bptt" in cost["values"]:
+        cost["meets_target"] = cost["values"]["bptt"]["median"] <= target
+    rows["padding_cost"] = cost
+    return rows
 
 
 def first_run_row(runs, threshold):

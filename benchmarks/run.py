@@ -23,6 +23,11 @@ interleaved repetition by repetition, their order rotated; reported as median (m
                                       process; bptt with an empty NUMBA_CACHE_DIR (compiles its
                                       kernels), then again with that cache warm
     scaling                           one LSTM layer forward + backward over T x H, see scaling.py
+    skipping padding (bptt, PyTorch)  ms/step on one batch of 32 reviews post-padded to 200 ids
+                                      (padded_batch), padding computed against skipped (bptt:
+                                      Embedding(mask_zero=False / True); PyTorch: plain /
+                                      pack_padded_sequence), back to back in one worker; each
+                                      rep's skipped / computed ratio (target: bptt's <= 1.15)
 
 Keras runs when an interpreter has keras and its backend: this one, or those given with
 --keras-python (or $BPTT_BENCH_KERAS_PYTHON, separated by ':'); TensorFlow and JAX each get a
@@ -42,8 +47,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a file too
 
 from benchmarks import contention, scaling, workers  # noqa: E402
-from benchmarks.report import (TARGETS, first_run_row, results_table, rss_row,  # noqa: E402
-                               timed_row, write)
+from benchmarks.workloads.common import PADDED_BATCH, PADDED_LEN, PADDING_MODES  # noqa: E402
+from benchmarks.report import (TARGETS, first_run_row, padding_rows,  # noqa: E402
+                               results_table, rss_row, timed_row, write)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -56,6 +62,7 @@ SETTINGS = {
         "latency_b1": {"calls": 500, "warmup": 20, "reps": 7},
         "latency_spaced": {"calls": 40, "warmup": 5, "pause_s": 0.02, "reps": 5},
         "predict_5k": {"count": 5000, "batch_size": 1000, "warmup": 1, "reps": 5},
+        "train_padding": {"steps": 10, "warmup": 2, "reps": 7},
         "peak_rss": {"steps": 200, "batch": 32},
         "first_run": {"batch": 32, "reps": 2},
         "scaling": {"t_grid": scaling.T_GRID, "h_grid": scaling.H_GRID, "reps": 3,
@@ -68,6 +75,7 @@ SETTINGS = {
         "latency_b1": {"calls": 100, "warmup": 10, "reps": 2},
         "latency_spaced": {"calls": 10, "warmup": 2, "pause_s": 0.02, "reps": 1},
         "predict_5k": {"count": 5000, "batch_size": 1000, "warmup": 1, "reps": 1},
+        "train_padding": {"steps": 2, "warmup": 2, "reps": 1},
         "peak_rss": {"steps": 20, "batch": 32},
         "first_run": {"batch": 32, "reps": 1},
         "scaling": {"t_grid": (25, 100), "h_grid": (32, 128), "reps": 1, "min_seconds": 0.02},
@@ -127,13 +135,45 @@ def prepare_data(path):
               "y_train": np.ascontiguousarray(y_train, np.float32),
               "x_test": np.ascontiguousarray(x_test, np.int32)}
     arrays.update({f"w{i}": w for i, w in enumerate(model.get_weights())})
-    np.savez(path, **arrays)
+    padded, padded_info = padded_batch()
+    np.savez(path, **arrays, **padded)
     digest = hashlib.sha256()
     for key in ("x_train", "y_train", "x_test"):
         digest.update(arrays[key].tobytes())
     return {"x_train": list(x_train.shape), "x_test": list(x_test.shape),
             "dtype_x": "int32", "dtype_y": "float32", "sha256": digest.hexdigest(),
-            "weights": [list(w.shape) for w in model.get_weights()]}
+            "weights": [list(w.shape) for w in model.get_weights()], "padded_batch": padded_info}
+
+
+def padded_batch():
+    """The batch that measures the cost of skipping padding: the first PADDED_BATCH reviews of
+    imdb.load_data(num_words=20000, maxlen=PADDED_LEN), each review as load_data gives it (its
+    last 200 ids when longer), post-padded: load_data pads with 0 in front, and its ids are moved
+    to the start of the row, zeros after, because pack_padded_sequence takes each row's first
+    `length` steps. Keras' mask works either way; one layout serves both frameworks."""
+    import numpy as np
+
+    from bptt.datasets import imdb
+
+    (x, y), _ = imdb.load_data(num_words=20000, maxlen=PADDED_LEN)
+    x, y = x[:PADDED_BATCH], y[:PADDED_BATCH]  # (B, T) pre-padded
+    lengths = np.count_nonzero(x, axis=1)  # word ids start at 1: only padding reads 0
+    x_post = np.zeros_like(x)  # (B, T)
+    for row, length in enumerate(lengths):
+        ids = x[row, PADDED_LEN - length:]
+        if length == 0 or not np.all(ids != 0) or np.any(x[row, :PADDED_LEN - length]):
+            raise ValueError(f"review {row} of imdb.load_data(maxlen={PADDED_LEN}) is not a run "
+                             "of ids after zeros; expected load_data's front padding")
+        x_post[row, :length] = ids
+    info = {"reviews": f"x_train[:{PADDED_BATCH}] of imdb.load_data(num_words=20000, "
+                       f"maxlen={PADDED_LEN})", "layout": "post-padded (ids first, then 0)",
+            "shape": list(x_post.shape), "lengths": lengths.tolist(),
+            "lengths_min_median_max": [int(lengths.min()), float(np.median(lengths)),
+                                       int(lengths.max())],
+            "padding_share": 1.0 - float(lengths.sum()) / x_post.size}
+    return ({"x_pad": np.ascontiguousarray(x_post, np.int32),
+             "y_pad": np.ascontiguousarray(y, np.float32),
+             "lengths_pad": lengths.astype(np.int64)}, info)
 
 
 # --- the measurements --------------------------------------------------------------------------
@@ -306,6 +346,63 @@ def timed_sections(pool, settings, report, referee):
             report["errors"].setdefault(f"{name} info", str(error))
 
 
+def padding_section(pool, settings, report, referee):
+    """The cost of skipping padding, bptt and PyTorch: in each repetition every framework
+    (order rotated) trains on the padded batch with the padding computed and with it skipped,
+    back to back in its one worker (which goes first alternates rep by rep)."""
+    params = dict(settings)
+    reps = params.pop("reps")
+    names = [n for n in ("bptt", "torch") if n in pool]
+    log(f"train_padding: {PADDED_BATCH} reviews post-padded to {PADDED_LEN}, computed against "
+        f"skipped, {reps} reps of {params}")
+    info = {"batch": report["data"]["padded_batch"], "frameworks": {}}
+    report["padding"] = info
+
+    def drop(name, what, error):
+        report["errors"].setdefault(f"{name} padded batch", str(error))
+        log(f"  {name} failed in {what}, dropped:\n{error}")
+        pool.pop(name).close()
+        names.remove(name)
+
+    for name in list(names):
+        try:
+            info["frameworks"][name] = pool[name].request("padding_setup")
+        except workers.WorkerError as error:
+            drop(name, "padding_setup", error)
+    if "bptt" in info["frameworks"]:  # the same function per mode, from the same weights
+        reference = info["frameworks"]["bptt"]["outputs"]
+        for name, answer in info["frameworks"].items():
+            if name != "bptt":
+                answer["max_abs_diff_vs_bptt"] = diff = {
+                    mode: max(abs(a - b) for a, b in zip(answer["outputs"][mode], reference[mode]))
+                    for mode in PADDING_MODES}
+                log(f"  {name:9s} padded batch from the same weights: max |p - p_bptt| = "
+                    + ", ".join(f"{d:.1e} {mode}" for mode, d in diff.items()))
+    values = {name: {mode: [] for mode in PADDING_MODES} for name in names}
+    foreign = {name: {mode: [] for mode in PADDING_MODES} for name in names}
+    for rep in range(reps):
+        order = names[rep % len(names):] + names[:rep % len(names)] if names else []
+        for name in order:
+            worker = pool[name]
+            try:
+                for mode in PADDING_MODES[::1 if rep % 2 == 0 else -1]:
+                    time.sleep(0.05)  # let the previous worker's spinning threads go to sleep
+                    answer, watch = referee.measure(
+                        lambda: worker.request("train_padding", mode=mode, **params), [worker.pid])
+                    values[name][mode].append(answer["ms"])
+                    foreign[name][mode].append(watch["foreign_cores"])
+            except workers.WorkerError as error:
+                drop(name, "train_padding", error)
+                values.pop(name), foreign.pop(name)
+    rows = padding_rows(values, foreign, referee.threshold)
+    for key, row in rows.items():
+        for name, value in row["values"].items():
+            disturbed = value["contended_reps"]
+            log(f"  {key:17s} {name:9s} {value['text']}"
+                + (f"  ({disturbed} reps disturbed)" if disturbed else ""))
+    report["results"].update(rows)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a ~1-minute smoke run")
@@ -358,7 +455,8 @@ def main(argv=None):
         try:
             timed_sections(pool, settings, report, referee)
             for name in [n for n in pool if n not in ("bptt", "torch")]:
-                pool.pop(name).close()  # scaling is bptt against PyTorch only
+                pool.pop(name).close()  # the padded batch and scaling: bptt against PyTorch only
+            padding_section(pool, settings["train_padding"], report, referee)
             if not args.no_scaling and {"bptt", "torch"} <= set(pool):
                 log("scaling: one LSTM layer forward + backward, interleaved")
                 report["scaling"] = scaling.run({n: pool[n] for n in ("bptt", "torch")}, referee,

@@ -2,6 +2,8 @@
 framework starts from the same ones).
 
     training step      model.train_on_batch(x, y)   (forward, loss, backward, Adam, accuracy)
+    padded batch       the same model at T = 200, Embedding(mask_zero=False) against
+                       Embedding(mask_zero=True) (skips the padding), train_on_batch
     one review         model.predict_on_batch(x1)
     predict            model.predict(x, batch_size=1000, verbose=0)
     LSTM layer         layers.LSTM(H, return_sequences=True): forward(x, training=True) and
@@ -29,17 +31,28 @@ class BpttWorkload(common.KerasAPIWorkload):
         return {"bptt": bptt.__version__, "numpy": np.__version__, "numba": numba.__version__,
                 "scipy": scipy.__version__, "kernels": bptt.get_kernels()}
 
-    def build(self, weights):
+    def tutorial_model(self, weights, maxlen, mask_zero=False):
         layers, models = self.layers, self.models
         model = models.Sequential()
-        model.add(layers.Embedding(input_dim=common.VOCAB, output_dim=common.EMBED))
+        model.add(layers.Embedding(input_dim=common.VOCAB, output_dim=common.EMBED,
+                                   mask_zero=mask_zero))
         model.add(layers.LSTM(common.UNITS_1, return_sequences=True, dropout=common.DROPOUT))
         model.add(layers.LSTM(common.UNITS_2, return_sequences=False))
         model.add(layers.Dense(1, activation="sigmoid"))
         model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-        model.build((None, common.MAXLEN))
+        model.build((None, maxlen))
         model.set_weights(weights)
-        self.model = model
+        return model
+
+    def build(self, weights):
+        self.model = self.tutorial_model(weights, common.MAXLEN)
+
+    def padded_model(self, weights, x, y, lengths, skip):
+        """Skipping padding is Embedding(mask_zero=True): the mask reaches both LSTMs, which
+        hold their states over the padded steps, and LSTM(32) returns each row's last real
+        step. `lengths` is not used: the mask comes from the ids."""
+        model = self.tutorial_model(weights, x.shape[1], mask_zero=skip)
+        return (lambda: model.train_on_batch(x, y)[0]), (lambda: model.predict_on_batch(x))
 
     def trainable_params(self):
         return int(self.model.count_params())

@@ -34,6 +34,10 @@ MAXLEN = 50
 DROPOUT = 0.2
 LEARNING_RATE, BETA_1, BETA_2, EPSILON = 1e-3, 0.9, 0.999, 1e-7  # keras.optimizers.Adam defaults
 PARAMS = 2_621_857  # trainable parameters in Keras' count (one LSTM bias per layer)
+# The cost of skipping padding: one batch of PADDED_BATCH reviews post-padded to PADDED_LEN ids
+# (see benchmarks/run.py padded_batch), trained on with and without skipping the padding.
+PADDED_BATCH, PADDED_LEN = 32, 200
+PADDING_MODES = ("computed", "skipped")
 
 
 def load_data(path):
@@ -43,6 +47,13 @@ def load_data(path):
         arrays = {key: data[key] for key in data.files}
     weights = [arrays[f"w{i}"] for i in range(sum(k.startswith("w") for k in arrays))]
     return arrays["x_train"], arrays["y_train"], arrays["x_test"], weights
+
+
+def load_padded(path):
+    """The padded batch: x (B, T) int32 with each review's ids first and 0 after them
+    (post-padding), y (B,) float32, lengths (B,) int64 (the real ids in each row)."""
+    with np.load(path) as data:
+        return data["x_pad"], data["y_pad"], data["lengths_pad"]
 
 
 def proc_status_kib(field):
@@ -106,6 +117,17 @@ class Workload:
     def matmul_peak(self, n, repeats):
         return None
 
+    def padded_model(self, weights, x, y, lengths, skip):
+        """The tutorial's model for the padded batch (T = PADDED_LEN), with these initial
+        weights and an optimizer of its own: skip=False computes every step, padding included;
+        skip=True skips the padding the framework's way. Returns (step, predict): step() trains
+        once on (x, y) and returns the loss, predict() gives (B,) probabilities for x."""
+        raise NotImplementedError(f"{self.name} has no padded model here")
+
+    def padding_checks(self):
+        """Facts about the padded models worth reporting (run once, before any timing)."""
+        return {}
+
     def index_dtype(self):
         """The integer type the framework takes token ids in (the values are the same)."""
         return np.int32
@@ -125,6 +147,7 @@ class Workload:
 
     # -- commands -------------------------------------------------------------------------------
     def cmd_setup(self, data):
+        self._data_path = data  # the padded models read it later (cmd_padding_setup)
         started = time.perf_counter()
         versions = self.load()
         weights = self._adopt(data)
@@ -220,6 +243,31 @@ class Workload:
         elapsed = time.perf_counter() - start
         self._lstm_once = elapsed / calls
         return {"ms": 1e3 * elapsed / calls, "calls": calls}
+
+    def cmd_padding_setup(self):
+        """Build the padded batch's two models (padding computed, padding skipped) from the
+        initial weights; return their probabilities before any training step (the parent checks
+        that the frameworks agree) and padding_checks()."""
+        x, y, lengths = load_padded(self._data_path)
+        weights = load_data(self._data_path)[3]
+        x = x.astype(self.index_dtype(), copy=False)
+        self._padded = {mode: self.padded_model(weights, x, y, lengths, skip=mode == "skipped")
+                        for mode in PADDING_MODES}
+        outputs = {mode: np.asarray(predict(), np.float64).reshape(-1).tolist()
+                   for mode, (_, predict) in self._padded.items()}
+        return {"outputs": outputs, "checks": self.padding_checks()}
+
+    def cmd_train_padding(self, mode, steps, warmup):
+        """ms per training step on the padded batch (the same batch every step) with the
+        padding computed or skipped: `warmup` untimed steps, then `steps` timed together."""
+        step = self._padded[mode][0]
+        for _ in range(warmup):
+            step()
+        start = time.perf_counter()
+        for _ in range(steps):
+            loss = step()
+        elapsed = time.perf_counter() - start
+        return {"ms": 1e3 * elapsed / steps, "loss": float(loss)}
 
     def cmd_info(self):
         """Threads and BLAS libraries now (after the runs: lazily loaded libraries included)."""

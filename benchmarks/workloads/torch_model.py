@@ -23,6 +23,14 @@ the same 2,621,857 trainable parameters (timing it with bias_hh trainable made n
                        (torch.inference_mode() measured ~5% faster here; no_grad is what users write)
     predict            the same on 1000-review batches, concatenated into one numpy array
     LSTM layer         nn.LSTM(D, H, batch_first=True) forward + backward(dy) with x.requires_grad
+    padded batch       the same model at T = 200, plain (every step, padding included) against
+                       packed: the embeddings go through
+                       nn.utils.rnn.pack_padded_sequence(e, lengths, batch_first=True,
+                       enforce_sorted=False) and the PackedSequence through both LSTMs, whose
+                       last h is then each row's last real step (PyTorch's way of skipping
+                       padding; a packed nn.LSTM runs aten's native loop, not oneDNN's:
+                       `padding_checks` reports the ops). Default threads: one thread was
+                       slower for both here (packed 367 against 249 ms/step, measured once)
 """
 import contextlib
 import time
@@ -67,6 +75,44 @@ class TorchWorkload(common.Workload):
         self.optimizer.state.clear()
         ops = sorted({e.name for e in prof.events() if "rnn" in e.name or "lstm" in e.name})
         return {"rnn_ops_in_a_training_step": ops, "onednn_rnn": "aten::mkldnn_rnn_layer" in ops}
+
+    def padded_model(self, weights, x, y, lengths, skip):
+        torch = self.torch
+        model = TutorialModel(torch)
+        model.set_keras_weights(weights)
+        optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad],
+                                     lr=common.LEARNING_RATE, betas=(common.BETA_1, common.BETA_2),
+                                     eps=common.EPSILON)
+        x, y = torch.from_numpy(x), torch.from_numpy(y)
+        lengths = torch.from_numpy(lengths.astype(np.int64)) if skip else None  # CPU int64
+
+        def step():
+            model.train()
+            optimizer.zero_grad()
+            loss = self.loss_fn(model(x, lengths), y)
+            loss.backward()
+            optimizer.step()
+            return loss.item()
+
+        def predict():
+            model.eval()
+            with torch.no_grad():
+                return torch.sigmoid(model(x, lengths)).numpy()
+        return step, predict
+
+    def padding_checks(self):
+        """The aten RNN ops of each padded model's forward (the forward only: under the profiler
+        a packed training step took over 10 s, its graph being many small ops per step)."""
+        from torch.profiler import profile
+
+        ops = {}
+        for mode, (_, predict) in self._padded.items():
+            with profile() as prof:
+                predict()
+            ops[mode] = sorted({e.name for e in prof.events()
+                                if "rnn" in e.name or "lstm" in e.name})
+        return {"rnn_ops_in_a_forward": ops,
+                "packed_runs_onednn": "aten::mkldnn_rnn_layer" in ops["skipped"]}
 
     def index_dtype(self):
         return np.int64  # nn.Embedding's usual index type (int32 timed the same, within noise)
@@ -155,12 +201,15 @@ def TutorialModel(torch):
                     lstm.bias_hh_l0.zero_()
                 lstm.bias_hh_l0.requires_grad_(False)  # Keras has one bias: bias_ih
 
-        def forward(self, x):  # x (B, T) int
+        def forward(self, x, lengths=None):  # x (B, T) int; lengths (B,): skip the padding
             e = self.embedding(x)  # (B, T, 128)
             if self.training:  # Keras' input dropout: one mask per sequence, kept over time
                 keep = 1.0 - common.DROPOUT
                 e = e * torch.empty(e.shape[0], 1, e.shape[2]).bernoulli_(keep).div_(keep)
-            hs, _ = self.lstm_1(e)  # (B, T, 64)
+            if lengths is not None:  # the real steps only: x must be post-padded
+                e = nn.utils.rnn.pack_padded_sequence(e, lengths, batch_first=True,
+                                                      enforce_sorted=False)
+            hs, _ = self.lstm_1(e)  # (B, T, 64), or packed
             _, (h, _) = self.lstm_2(hs)  # h (1, B, 32)
             return self.dense(h[-1]).squeeze(-1)  # (B,) logits
 
