@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from bptt import layers
-from tests.helpers.gradcheck import assert_grad_close, numerical_grad
 from tests.helpers.layers import check_layer_by_finite_differences, random_weights
 from tests.layers.test_recurrent_masking import make_mask
 
@@ -63,20 +62,7 @@ def test_masked_stack_gradients_match_finite_differences(kind, return_sequences,
     y_shape = (B, T, 3) if return_sequences else (B, 3)
     dstates = [rng.normal(size=(B,) + s) for s in STATES]
     dy = [rng.normal(size=y_shape), dstates[:2], dstates[2], dstates[3]]  # Keras' nesting
-    flat = lambda out: [out[0], *out[1], out[2], out[3]]  # noqa: E731
-    layer.forward(x, mask=mask, initial_state=initial)
-    dx = layer.backward(dy)
-    grads, initial_grads = dict(layer.grads), list(layer.initial_state_grads)
-
-    def loss():
-        out = layer.forward(x, mask=mask, initial_state=initial)
-        return sum(float(np.sum(a * d)) for a, d in zip(flat(out), flat(dy)))
-
-    for key, value in layer.params.items():
-        assert_grad_close(grads[key], numerical_grad(loss, value), key)
-    assert_grad_close(dx, numerical_grad(loss, x), "dx")
-    for k, state in enumerate(initial):
-        assert_grad_close(initial_grads[k], numerical_grad(loss, state), f"dstate{k}")
+    check_layer_by_finite_differences(layer, x, dy, mask=mask, initial_state=initial)
 
 
 def test_zero_output_for_mask_zeroes_the_stacks_output(rng):
