@@ -9,6 +9,7 @@ import pytest
 
 from bptt import layers as L
 from bptt import models, optimizers
+from tests.helpers.golden import golden_weights
 
 DATA = Path(__file__).parent / "data"
 
@@ -41,18 +42,14 @@ for _name, _optimizer in CLIPPED.items():
         optimizer(), "binary_crossentropy"))(_optimizer)
 
 
-def _weights(golden, step):
-    return [golden[f"w{step}_{i}"] for i in range(sum(k.startswith("w0_") for k in golden))]
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_matches_keras(case):
     golden = dict(np.load(DATA / f"keras_golden_{case}.npz", allow_pickle=False))
     layer_list, optimizer, loss = CASES[case]()
     model = models.Sequential(layer_list)
     model.compile(optimizer=optimizer, loss=loss)
-    assert [w.shape for w in model.get_weights()] == [w.shape for w in _weights(golden, 0)]
-    model.set_weights(_weights(golden, 0))
+    assert [w.shape for w in model.get_weights()] == [w.shape for w in golden_weights(golden, 0)]
+    model.set_weights(golden_weights(golden, 0))
     x, y = golden["x"], golden["y"]
     np.testing.assert_allclose(model.predict(x, verbose=0), golden["pred"], atol=2e-6)
     assert model.evaluate(x, y, verbose=0) == pytest.approx(float(golden["loss"]), abs=2e-6)
@@ -60,6 +57,6 @@ def test_matches_keras(case):
         loss_value = model.train_on_batch(x, y)
         assert loss_value == pytest.approx(float(golden[f"train_loss_{step}"]), abs=1e-5), step
         for index, (ours, theirs) in enumerate(zip(model.get_weights(),
-                                                   _weights(golden, step + 1))):
+                                                   golden_weights(golden, step + 1))):
             np.testing.assert_allclose(ours, theirs, atol=1e-5,
                                        err_msg=f"step {step + 1}, weight {index}")

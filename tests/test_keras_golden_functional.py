@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import bptt as keras
+from tests.helpers.golden import golden_weights, load_golden
 from tests.data.functional_cases import builders, pack
 
 DATA = Path(__file__).parent / "data"
@@ -34,15 +35,7 @@ BUILDERS = builders(keras)
 
 
 def _load(case):
-    golden = dict(np.load(DATA / f"keras_golden_fn_{case}.npz", allow_pickle=False))
-    count = lambda prefix: sum(k.startswith(prefix) for k in golden)  # noqa: E731
-    xs = [golden[f"x_{i}"] for i in range(count("x_"))]
-    ys = [golden[f"y_{i}"] for i in range(count("y_"))]
-    return golden, xs, ys
-
-
-def _weights(golden, step):
-    return [golden[f"w{step}_{i}"] for i in range(sum(k.startswith("w0_") for k in golden))]
+    return load_golden(f"fn_{case}")
 
 
 def _flatten(value):
@@ -77,15 +70,15 @@ def _check_logs(logs, golden, prefix, case, tolerance):
 
 
 def _check_weights(model, golden, step):
-    for index, (ours, theirs) in enumerate(zip(model.get_weights(), _weights(golden, step))):
+    for index, (ours, theirs) in enumerate(zip(model.get_weights(), golden_weights(golden, step))):
         np.testing.assert_allclose(ours, theirs, **TRAINED, err_msg=f"step {step}, weight {index}")
 
 
 def _model(case, golden):
     model = BUILDERS[case]()
     assert [layer.name for layer in model.layers] == FACTS["cases"][case]["layers"]
-    assert [w.shape for w in model.get_weights()] == [w.shape for w in _weights(golden, 0)]
-    model.set_weights(_weights(golden, 0))
+    assert [w.shape for w in model.get_weights()] == [w.shape for w in golden_weights(golden, 0)]
+    model.set_weights(golden_weights(golden, 0))
     return model
 
 

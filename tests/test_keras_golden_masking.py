@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import bptt as keras
+from tests.helpers.golden import golden_weights, load_golden
 from tests.data.masking_cases import MASK_LAYERS, MERGED, PREDICT_ONLY, builders
 
 DATA = Path(__file__).parent / "data"
@@ -37,19 +38,11 @@ def fresh_names():
 
 
 def _load(case):
-    golden = dict(np.load(DATA / f"keras_golden_mask_{case}.npz", allow_pickle=False))
-    count = lambda prefix: sum(k.startswith(prefix) for k in golden)  # noqa: E731
-    xs = [golden[f"x_{i}"] for i in range(count("x_"))]
-    ys = [golden[f"y_{i}"] for i in range(count("y_"))]
-    return golden, xs, ys
+    return load_golden(f"mask_{case}")
 
 
 def _feed(values):
     return values[0] if len(values) == 1 else values
-
-
-def _weights(golden, step):
-    return [golden[f"w{step}_{i}"] for i in range(sum(k.startswith("w0_") for k in golden))]
 
 
 def _flatten(value):
@@ -61,8 +54,8 @@ def _flatten(value):
 def _model(case, golden):
     model = BUILDERS[case]()
     assert [layer.name for layer in model.layers] == FACTS["cases"][case]["layers"]
-    assert [w.shape for w in model.get_weights()] == [w.shape for w in _weights(golden, 0)]
-    model.set_weights(_weights(golden, 0))
+    assert [w.shape for w in model.get_weights()] == [w.shape for w in golden_weights(golden, 0)]
+    model.set_weights(golden_weights(golden, 0))
     return model
 
 
@@ -122,7 +115,7 @@ def test_training_matches_keras(case):
     for step in (1, 2, 3):
         logs = model.train_on_batch(x, y, sample_weight=weights, return_dict=True)
         _check_logs(logs, golden, f"step{step}", CLOSE if step == 1 else TRAINED)
-        for index, (ours, theirs) in enumerate(zip(model.get_weights(), _weights(golden, step))):
+        for index, (ours, theirs) in enumerate(zip(model.get_weights(), golden_weights(golden, step))):
             np.testing.assert_allclose(ours, theirs, **TRAINED,
                                        err_msg=f"step {step}, weight {index}")
 
