@@ -26,7 +26,6 @@ mask on unchanged with return_sequences (not reversed for go_backwards, as Keras
 """
 import numpy as np
 
-import importlib
 
 from bptt import backend, kernels
 from bptt.layers.base import Layer
@@ -217,11 +216,6 @@ class _Recurrent(Layer):
             self.cell, per_gate_masks=per_gate_masks, activation=self.activation,
             recurrent_activation=self.recurrent_activation,
         )
-
-    def reference_functions(self):
-        """The reference ops' (forward, backward): the functions that take a mask."""
-        ops = importlib.import_module(f"bptt.ops.{self.cell}")
-        return getattr(ops, f"{self.cell}_forward"), getattr(ops, f"{self.cell}_backward")
 
     # -- stateful: the last states of one call start the next ----------------------------------
     def _zero_states(self, batch):
