@@ -142,7 +142,7 @@ class ArrayBatches:
         self.shuffle = shuffle
         self.steps = steps_for(len(self.xs[0]), batch_size)
 
-    def class_weight(self, class_weight, outputs):
+    def class_weight(self, class_weight):
         if self.sws is not None:
             raise ValueError("Pass either class_weight or sample_weight to fit, not both.")
         self.sws = class_weights_for(self.ys, class_weight)
@@ -228,6 +228,11 @@ class DatasetBatches:
                 length = None
         self.length = length
         self.steps = steps if steps is not None else length
+        self.class_weights = None
+
+    def class_weight(self, class_weight):
+        """Weigh each batch's samples by the class of their target, as Keras does for datasets."""
+        self.class_weights = class_weight
 
     def _elements(self):
         """An iterator over this epoch's elements. A one-shot iterator is handed on as it is:
@@ -274,6 +279,11 @@ class DatasetBatches:
                     "The dataset yielded batches without targets: fit and evaluate need (x, y) "
                     "or (x, y, sample_weight) tuples.")
             xs, ys, sws = self.prepare((x, y if targets else None, sw if targets else None))
+            if self.class_weights is not None and targets:
+                if sws is not None:
+                    raise ValueError("The dataset yields sample weights and fit got class_weight: "
+                                     "pass one or the other, not both.")
+                sws = class_weights_for(ys, self.class_weights)
             count += 1
             yield xs, ys, sws
         on_epoch_end = getattr(self.data, "on_epoch_end", None)

@@ -260,7 +260,7 @@ class Trainer(Layer):
             raise ValueError("Pass either class_weight or sample_weight to fit, not both.")
         train = self._batches((x, y, sample_weight), "fit", batch_size, shuffle, steps_per_epoch)
         if class_weight is not None:
-            train.class_weight(class_weight, len(self.output_names))
+            train.class_weight(class_weight)
         val = None
         if validation_data is not None:
             if data_adapter.is_dataset(validation_data):
@@ -402,8 +402,7 @@ class Trainer(Layer):
         """Zero the states of every stateful layer inside (Keras 2's Model.reset_states)."""
         for layer in self._unique_layers():
             reset = getattr(layer, "reset_states", None)
-            if callable(reset) and (isinstance(layer, Trainer) or getattr(layer, "stateful", False)
-                                    or hasattr(layer, "forward_layer")):
+            if callable(reset):  # a layer that is not stateful has nothing to reset
                 reset()
 
     # -- weights ---------------------------------------------------------------------------------

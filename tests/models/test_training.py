@@ -149,3 +149,16 @@ def test_fit_shuffles_a_pydatasets_batches_as_keras_does(rng):
     for a, b in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     assert data.epochs_ended == 3
+
+
+def test_class_weight_weighs_dataset_batches_as_arrays(rng):
+    x, _ = _data(rng)
+    y = (rng.random((12, 1)) > 0.5).astype("float32")
+    reference = _model()
+    weights = reference.get_weights()
+    expected = reference.fit(x, y, batch_size=4, shuffle=False, verbose=0,
+                             class_weight={0: 1.0, 1: 3.0}).history["loss"]
+    model = _model(weights)
+    got = model.fit(Batches(x, y, 4), shuffle=False, verbose=0,
+                    class_weight={0: 1.0, 1: 3.0}).history["loss"]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
