@@ -32,7 +32,8 @@ interleaved repetition by repetition, their order rotated; reported as median (m
 Keras runs when an interpreter has keras and its backend: this one, or those given with
 --keras-python (or $BPTT_BENCH_KERAS_PYTHON, separated by ':'); TensorFlow and JAX each get a
 worker when found. Results: benchmarks/results/<date>.json and latest.json; the markdown table
-is printed at the end. --quick writes only benchmarks/results/latest-quick.json.
+is printed at the end (git keeps latest.json only). --quick writes only
+benchmarks/results/latest-quick.json.
 """
 import argparse
 import datetime
