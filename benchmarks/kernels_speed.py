@@ -63,14 +63,15 @@ def lstm_inputs(rng, B, D, H, dtype=np.float32):
 def configured(fn, threads, blas_threads=1):
     """fn run with the kernels' batch rows on `threads` threads and SciPy's BLAS at blas_threads."""
     from bptt.kernels import _common
+    from bptt.kernels import threads as threads_model
 
     def run():
-        saved = _common.KERNEL_THREADS, _common.KERNEL_BLAS_THREADS
-        _common.KERNEL_THREADS, _common.KERNEL_BLAS_THREADS = threads, blas_threads
+        saved = threads_model._REQUESTED, _common.KERNEL_BLAS_THREADS
+        threads_model._REQUESTED, _common.KERNEL_BLAS_THREADS = threads, blas_threads
         try:
             return fn()
         finally:
-            _common.KERNEL_THREADS, _common.KERNEL_BLAS_THREADS = saved
+            threads_model._REQUESTED, _common.KERNEL_BLAS_THREADS = saved
     return run
 
 

@@ -1,6 +1,6 @@
 """bptt against PyTorch (and Keras) on the tutorial's model: speed, memory, start-up.
 
-    python -m benchmarks.run [--quick] [--keras-python PATH ...] [--no-scaling]
+    python -m benchmarks.run [--quick] [--keras-python PATH ...] [--no-scaling] [--threads N]
 
 The model: Embedding(20000, 128), LSTM(64, return_sequences=True, dropout=0.2), LSTM(32),
 Dense(1, sigmoid); Adam (Keras' defaults, eps=1e-7 in PyTorch too); binary cross-entropy;
@@ -23,6 +23,8 @@ interleaved repetition by repetition, their order rotated; reported as median (m
                                       process; bptt with an empty NUMBA_CACHE_DIR (compiles its
                                       kernels), then again with that cache warm
     scaling                           one LSTM layer forward + backward over T x H, see scaling.py
+    thread scaling                    training batch 128 and predict 5,000 at 1, 2, 4, ... threads
+                                      up to the cores present, see thread_scaling.py
     skipping padding (bptt, PyTorch)  ms/step on one batch of 32 reviews post-padded to 200 ids
                                       (padded_batch), padding computed against skipped (bptt:
                                       Embedding(mask_zero=False / True); PyTorch: plain /
@@ -47,10 +49,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a file too
 
-from benchmarks import contention, scaling, workers  # noqa: E402
+from benchmarks import contention, scaling, thread_scaling, workers  # noqa: E402
 from benchmarks.workloads.common import PADDED_BATCH, PADDED_LEN, PADDING_MODES  # noqa: E402
 from benchmarks.report import (TARGETS, first_run_row, padding_rows,  # noqa: E402
-                               results_table, rss_row, timed_row, write)
+                               results_table, rss_row, summary, timed_row, write)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -69,6 +71,9 @@ SETTINGS = {
         "scaling": {"t_grid": scaling.T_GRID, "h_grid": scaling.H_GRID, "reps": 3,
                     "min_seconds": 0.2},
         "contention": {"threshold": 0.2, "retries": 3, "wait_budget_s": 120.0, "wait_each_s": 15.0},
+        "thread_scaling": {"train_b128": {"batch": 128, "steps": 8, "warmup": 2},
+                           "predict_5k": {"count": 5000, "batch_size": 1000, "warmup": 1},
+                           "reps": 3},
     },
     "quick": {
         "train_b32": {"batch": 32, "steps": 5, "warmup": 2, "reps": 2},
@@ -81,6 +86,9 @@ SETTINGS = {
         "first_run": {"batch": 32, "reps": 1},
         "scaling": {"t_grid": (25, 100), "h_grid": (32, 128), "reps": 1, "min_seconds": 0.02},
         "contention": {"threshold": 0.2, "retries": 1, "wait_budget_s": 10.0, "wait_each_s": 5.0},
+        "thread_scaling": {"train_b128": {"batch": 128, "steps": 2, "warmup": 1},
+                           "predict_5k": {"count": 5000, "batch_size": 1000, "warmup": 1},
+                           "reps": 1},
     },
 }
 
@@ -411,11 +419,20 @@ def main(argv=None):
                         help="an interpreter with keras (+ tensorflow or jax); may repeat")
     parser.add_argument("--no-keras", action="store_true")
     parser.add_argument("--no-scaling", action="store_true")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="run everything on the first N cores this process may use (an "
+                             "N-core machine); the thread-scaling rows go up to N")
     parser.add_argument("--keep-openblas-env", action="store_true",
                         help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the workers")
     parser.add_argument("--output-dir", default=RESULTS)
     args = parser.parse_args(argv)
     settings = SETTINGS["quick" if args.quick else "full"]
+    allowed = sorted(os.sched_getaffinity(0))
+    if args.threads is not None:
+        if not 1 <= args.threads <= len(allowed):
+            sys.exit(f"--threads expects 1 to {len(allowed)} (the cores this process may use), "
+                     f"got {args.threads}.")
+        os.sched_setaffinity(0, allowed[:args.threads])  # every worker inherits it
     started, wall_start = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
 
     keras_pythons = args.keras_python + os.environ.get("BPTT_BENCH_KERAS_PYTHON", "").split(":")
@@ -431,7 +448,9 @@ def main(argv=None):
 
     referee = contention.Referee(**settings["contention"])
     report = {"date": started.isoformat(timespec="seconds"), "quick": args.quick,
-              "argv": sys.argv[1:], "machine": machine(), "settings": settings,
+              "argv": sys.argv[1:], "machine": dict(machine(), threads_arg=args.threads,
+                                                    affinity_cores=sorted(os.sched_getaffinity(0))),
+              "settings": settings,
               "environment": {
                   "set_in_every_worker": workers.MALLOC,
                   "openblas_vars_before": {v: os.environ.get(v) for v in workers.OPENBLAS_VARS},
@@ -458,6 +477,13 @@ def main(argv=None):
             for name in [n for n in pool if n not in ("bptt", "torch")]:
                 pool.pop(name).close()  # the padded batch and scaling: bptt against PyTorch only
             padding_section(pool, settings["train_padding"], report, referee)
+            if {"bptt", "torch"} <= set(pool):
+                log("thread scaling: training batch 128 and predict 5,000 at each thread count")
+                report["thread_scaling"] = thread_scaling.run(
+                    pool, len(os.sched_getaffinity(0)), settings["thread_scaling"],
+                    lambda pool, cmd, reps, params: interleaved(pool, cmd, reps, params,
+                                                                report["errors"], referee),
+                    summary, log=log)
             if not args.no_scaling and {"bptt", "torch"} <= set(pool):
                 log("scaling: one LSTM layer forward + backward, interleaved")
                 report["scaling"] = scaling.run({n: pool[n] for n in ("bptt", "torch")}, referee,
@@ -484,6 +510,8 @@ def main(argv=None):
     report["table_markdown"] = results_table(results, columns)
     if "scaling" in report:
         report["scaling_markdown"] = scaling.markdown(report["scaling"])
+    if "thread_scaling" in report:
+        report["thread_scaling_markdown"] = thread_scaling.markdown(report["thread_scaling"])
     report["contention"] = referee.report()
     report["machine"]["loadavg_end"] = os.getloadavg()
     report["duration_s"] = time.perf_counter() - wall_start
@@ -491,9 +519,10 @@ def main(argv=None):
 
     log("")
     log(report["table_markdown"])
-    if "scaling_markdown" in report:
-        log("")
-        log(report["scaling_markdown"])
+    for key in ("thread_scaling_markdown", "scaling_markdown"):
+        if key in report:
+            log("")
+            log(report[key])
     log("")
     c = report["contention"]
     log(f"other programs on the CPUs: {c['retried']} reps retried, {c['kept_contended']} kept "

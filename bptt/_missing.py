@@ -97,7 +97,6 @@ TOP = _table(
     ("random", "use NumPy's random generators; utils.set_random_seed seeds bptt's draws"),
     ("mixed_precision dtype_policies DTypePolicy FloatDTypePolicy",
      "bptt computes in float32 or float64: backend.set_floatx('float64')"),
-    ("config", "use bptt.backend (floatx, set_floatx, epsilon) and bptt.set_kernels"),
     ("distribution device", "bptt trains in one CPU process"),
     ("export", "save the model with model.save(path) and load it with models.load_model"),
     ("quantizers Quantizer", _NONE),
@@ -208,6 +207,15 @@ BACKEND = _table(
                                                                    "(np.result_type, np.dtype)"),
 )
 
+CONFIG = _table(
+    ("set_epsilon", "bptt's losses use Keras' default epsilon, 1e-7, fixed"),
+    ("set_image_data_format", "bptt has no image layers; sequences are (batch, time, features)"),
+    ("set_backend", "bptt computes with NumPy only"),
+    ("enable_unsafe_deserialization", "bptt's model files hold no code to run: nothing to enable"),
+    ("dtype_policy set_dtype_policy", "bptt computes in float32 or float64: set_floatx('float64')"),
+    ("enable_flash_attention disable_flash_attention is_flash_attention_enabled", _NONE),
+)
+
 DATASETS = _table(
     ("mnist fashion_mnist cifar10 cifar100", _IMAGES),
     ("boston_housing california_housing reuters", "bptt reads only the data of installed "
@@ -227,7 +235,7 @@ _TABLES = {"": TOP, "layers": LAYERS, "losses": LOSSES, "metrics": METRICS,
            "callbacks": CALLBACKS, "optimizers": OPTIMIZERS, "initializers": INITIALIZERS,
            "activations": ACTIVATIONS, "utils": UTILS, "preprocessing": PREPROCESSING,
            "backend": BACKEND, "datasets": DATASETS, "regularizers": REGULARIZERS,
-           "models": MODELS}
+           "models": MODELS, "config": CONFIG}
 
 
 def message(namespace, name):

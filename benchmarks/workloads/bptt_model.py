@@ -9,6 +9,7 @@ framework starts from the same ones).
     LSTM layer         layers.LSTM(H, return_sequences=True): forward(x, training=True) and
                        backward(dy), which includes the input projection GEMM and dx
 """
+import contextlib
 import math
 import time
 
@@ -71,19 +72,32 @@ class BpttWorkload(common.KerasAPIWorkload):
     def matmul_peak(self, n, repeats):
         return numpy_matmul_peak(n, repeats)
 
+    @contextlib.contextmanager
+    def thread_limit(self, threads):
+        from bptt import config
+        from bptt.kernels import threads as threads_model
+
+        before = threads_model._REQUESTED  # None (every core) unless set: restored as it was
+        config.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            config.set_num_threads(before)
+
     def threads(self):
         import numba
 
         from bptt.kernels import _common
+        from bptt.kernels import threads as threads_model
 
         team = _common.team_threads()
-        return {"kernel_threads (batch rows split over)": _common.KERNEL_THREADS,
+        return {"kernel_threads (split work runs on up to)": threads_model.limit(),
+                "affinity_cores": threads_model.cores(),
                 "kernel_blas_threads (SciPy BLAS inside the time loop)": _common.KERNEL_BLAS_THREADS,
                 "numba_threading_layer": numba.threading_layer(),
                 "numba_threads": numba.get_num_threads(),
                 "team (split work as one numba parallel region)": team,
-                "min_rows_per_thread": (_common.TEAM_MIN_ROWS_PER_THREAD if team
-                                        else _common.MIN_ROWS_PER_THREAD),
+                "min_work_per_thread": dict(threads_model.MIN_PER_THREAD),
                 "blas": ("the layers' GEMMs split over the team, SciPy's OpenBLAS at 1 thread per "
                          "part; NumPy's pool unused" if team else
                          "NumPy's OpenBLAS runs the one-off GEMMs below batch 64")}

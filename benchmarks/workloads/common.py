@@ -166,8 +166,12 @@ class Workload:
                  self.y_train[(i % n) * batch:(i % n + 1) * batch])
                 for i in range(offset, offset + count)]
 
-    def cmd_train(self, batch, steps, warmup, offset=0):
-        """ms per training step: `warmup` untimed steps, then `steps` timed together."""
+    def cmd_train(self, batch, steps, warmup, offset=0, threads=None):
+        """ms per training step: `warmup` untimed steps, then `steps` timed together; with
+        `threads`, under thread_limit(threads)."""
+        if threads is not None:
+            with self.thread_limit(threads):
+                return self.cmd_train(batch, steps, warmup, offset)
         batches = self._batches(batch, warmup + steps, offset)
         for x, y in batches[:warmup]:
             self.train_step(x, y)
@@ -209,8 +213,12 @@ class Workload:
         elapsed = time.perf_counter() - start
         return {"ms": 1e3 * elapsed / calls, "last": float(np.asarray(out).reshape(-1)[0])}
 
-    def cmd_predict(self, count, batch_size, warmup):
-        """ms for predict on the first `count` test reviews, batch_size at a time."""
+    def cmd_predict(self, count, batch_size, warmup, threads=None):
+        """ms for predict on the first `count` test reviews, batch_size at a time; with
+        `threads`, under thread_limit(threads)."""
+        if threads is not None:
+            with self.thread_limit(threads):
+                return self.cmd_predict(count, batch_size, warmup)
         x = self.x_test[:count]
         for _ in range(warmup):
             self.predict(x, batch_size)

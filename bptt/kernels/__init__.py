@@ -116,7 +116,7 @@ def gemm_functions(batch):
     """(matmul(a, b) = a @ b, matmul_tn(a, b) = a.T @ b) for the big GEMMs of a recurrent layer
     on `batch` rows: bptt.kernels.gemm's (split over the kernel threads, off NumPy's BLAS pool)
     where the fused time loops split those rows over threads too (see
-    bptt.kernels._common.KERNEL_THREADS), else NumPy's."""
+    bptt.kernels.threads), else NumPy's."""
     _common = _fused("_common")
     if backend.get_kernels() == "fused":
         _common.numpy_blas_busy = not _common.split_gemms(batch)

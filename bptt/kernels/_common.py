@@ -48,6 +48,8 @@ import numpy as np
 from numba import types
 from numba.extending import overload, register_jitable
 
+from bptt.kernels import threads as threads_model
+
 # Options of every compiled loop. error_model="numpy": division by zero gives inf/nan instead of
 # a raised exception, so the loops carry no checks and vectorise. fastmath only as {"contract"}:
 # a * b + c may become one fused multiply-add (one rounding instead of two; ~20% off the gate
@@ -201,24 +203,19 @@ KERNEL_BLAS_THREADS = 1  # threads of SciPy's BLAS while a kernel's time loop ru
 
 # --- batch rows across threads ---------------------------------------------------------------
 
-# Threads that share the batch rows of a time loop: both cores, for batches of at least
-# 2 * MIN_ROWS_PER_THREAD rows. Two halves alone run in 0.55-0.7 of the time of one thread, but
-# only if nobody spins on the second core: NumPy's OpenBLAS workers busy-wait there for ~0.1 s
-# after every NumPy GEMM they join (and openblas_set_num_threads does not stop them), and against
-# them the second half gained nothing or lost up to 15% (benchmarks/kernels_speed.py, section 3).
-# So a recurrent layer's big GEMMs are split the same way on SciPy's one-thread BLAS
-# (bptt.kernels.gemm, chosen by kernels.gemm_functions(batch)) and NumPy's pool stays asleep:
-# at any batch size where numba's team runs the parts (team_threads), else where the rows are
-# split. Without the team, below the threshold one thread runs the loop and NumPy's two-thread
-# BLAS the GEMMs, as measured best at batch 32 with Python helper threads (batch 32 8.4 ->
-# 10.6 ms had it split too). With the team, the whole step keeps off NumPy's pool, and Adam and
-# the embedding's backward take both cores too (tutorial model, 2 cores: batch 32 8.3-9.8 ->
-# 6.9-7.4 ms, batch 128 24.5-26.3 -> 19.8-21.7 ms).
-KERNEL_THREADS = min(2, os.cpu_count() or 1)
-MIN_ROWS_PER_THREAD = 32  # below this a thread's work is too thin to pay for a helper thread's
-# hand-off; numba's team (team_threads) starts in microseconds, and its two halves of 16 rows
-# took the tutorial model's batch-32 step from 6.5-6.8 to 5.5-5.8 ms, batch 16 from 3.9 to 3.6
-TEAM_MIN_ROWS_PER_THREAD = 8
+# Which threads share split work: bptt.kernels.threads (how many, and how much work each part
+# needs). Why the split work keeps off NumPy's BLAS pool: two halves of a time loop run in
+# 0.55-0.7 of one thread's time, but only if nobody spins on the other cores: NumPy's OpenBLAS
+# workers busy-wait for ~0.1 s after every NumPy GEMM they join (openblas_set_num_threads does
+# not stop them), and against them the second half gained nothing or lost up to 15%
+# (benchmarks/kernels_speed.py, section 3). So a recurrent layer's big GEMMs are split the same
+# way on SciPy's one-thread BLAS (bptt.kernels.gemm, chosen by kernels.gemm_functions(batch))
+# and NumPy's pool stays asleep: at any batch size where numba's team runs the parts
+# (team_threads), else where the rows are split. Without the team, a batch too small to split
+# runs its loop on one thread and its GEMMs on NumPy's BLAS, as measured best at batch 32 with
+# Python helper threads (batch 32 8.4 -> 10.6 ms had it split too). With the team, the whole
+# step keeps off NumPy's pool, and Adam and the embedding's backward are split too (tutorial
+# model, 2 cores: batch 32 8.3-9.8 -> 6.9-7.4 ms, batch 128 24.5-26.3 -> 19.8-21.7 ms).
 
 
 # Whether NumPy's BLAS pool ran the last recurrent layer's big GEMMs (kernels.gemm_functions sets
@@ -246,34 +243,28 @@ def numpy_blas_ran():
     numpy_blas_busy = True
 
 
-def row_chunks(B, threads=None, min_rows=None):
-    """How many threads run_rows gives a batch of B rows (min_rows by default: as many as the
-    hand-off pays for, TEAM_MIN_ROWS_PER_THREAD where numba's team takes it)."""
-    threads = KERNEL_THREADS if threads is None else threads
-    if min_rows is None:
-        min_rows = TEAM_MIN_ROWS_PER_THREAD if team_threads() else MIN_ROWS_PER_THREAD
-    return max(1, min(threads, B // min_rows))
+def row_chunks(B, kind="rows", threads=None):
+    """How many parts run_rows splits B rows of work of this kind into (bptt.kernels.threads;
+    a time loop's rows need fewer per thread where numba's team takes them)."""
+    if kind == "rows" and not team_threads():
+        kind = "rows_without_team"
+    return threads_model.parts(kind, B, threads)
 
 
-# Threads for the inference loops (the `*_inference` kernels): these run no NumPy GEMM at all
-# (they project each step's inputs themselves, on SciPy's BLAS held at one thread), so no NumPy
-# worker spins against the second half, and two halves take about half the time. (Leaving SciPy's
-# BLAS its 2 threads for a batch too small to split was ~10% faster in a loop of one-review
-# predictions alone, but its spinning worker then slowed the two-core LSTM pipeline,
-# bptt.kernels.lstm_stack, by half when both ran in one process: it stays at one.)
-INFERENCE_THREADS = min(2, os.cpu_count() or 1)
-INFERENCE_MIN_ROWS_PER_THREAD = 8  # LSTM-64, T=50, batch 32: 1.8 ms on one thread, 1.0 on two
-
-_POOL = None  # (pid, ThreadPoolExecutor): the helper threads, made on first use, per process
+_POOL = None  # (pid, workers, ThreadPoolExecutor): the helper threads, made on first use
 
 
 def _pool():
+    """The helper threads: one fewer than threads.limit(), made again in a forked child (which
+    inherits no live threads) or when the limit changed."""
     global _POOL
-    if _POOL is None or _POOL[0] != os.getpid():  # a forked child inherits no live threads
-        workers = max(1, KERNEL_THREADS - 1, INFERENCE_THREADS - 1)
-        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=workers,
-                                                 thread_name_prefix="bptt-kernel"))
-    return _POOL[1]
+    workers = max(1, threads_model.limit() - 1)
+    if _POOL is None or _POOL[:2] != (os.getpid(), workers):
+        if _POOL is not None and _POOL[0] == os.getpid():
+            _POOL[2].shutdown(wait=False)
+        _POOL = (os.getpid(), workers, ThreadPoolExecutor(max_workers=workers,
+                                                          thread_name_prefix="bptt-kernel"))
+    return _POOL[2]
 
 
 _LAUNCHED = {}  # "layer": the kind of numba's threads once started; "forked": this is a child forked after
@@ -297,7 +288,7 @@ def team_threads():
     kernels.dense_functions), and for a while after bptt ran products there anyway
     (numpy_blas_ran) there is no team; large NumPy products of a user's own between training
     steps would bring the clash back."""
-    if KERNEL_THREADS < 2 or numba.config.NUMBA_NUM_THREADS < 2:
+    if threads_model.limit() < 2 or numba.config.NUMBA_NUM_THREADS < 2:
         return False
     if _NUMPY_BLAS_UNTIL and time.monotonic() < _NUMPY_BLAS_UNTIL:
         return False  # NumPy's BLAS workers may still spin (numpy_blas_ran)
@@ -321,7 +312,7 @@ def split_gemms(batch):
     """Whether a recurrent layer on `batch` rows runs its big GEMMs as bptt.kernels.gemm's split
     products (one-thread SciPy BLAS per part) rather than on NumPy's BLAS pool: wherever numba's
     team takes the parts (its threads then stay the only ones spinning on the second core), else
-    where the time loop's rows are split over threads too (see KERNEL_THREADS)."""
+    where the time loop's rows are split over threads too."""
     return team_threads() or row_chunks(batch) > 1
 
 
@@ -330,10 +321,9 @@ def bounds_of(N, parts):
     return np.array([N * i // parts for i in range(parts + 1)], np.int64)
 
 
-def run_rows(loop, B, *args, threads=None, min_rows=None, split=None):
-    """loop(*args, b0, b1) for consecutive row ranges [b0, b1) that cover the batch [0, B), on up
-    to `threads` threads (default KERNEL_THREADS) of at least `min_rows` rows (default: see
-    row_chunks).
+def run_rows(loop, B, *args, kind="rows", chunks=None, split=None):
+    """loop(*args, b0, b1) for consecutive row ranges [b0, b1) that cover the batch [0, B), in
+    `chunks` parts (default: as many as bptt.kernels.threads gives B units of `kind`).
 
     The rows of a batch never meet in a recurrent cell (only the weights are shared, and their
     gradient is reduced after the loop), so each range runs its whole time loop on its own
@@ -342,7 +332,7 @@ def run_rows(loop, B, *args, threads=None, min_rows=None, split=None):
     parallel region where `team_threads()`; otherwise the calling thread runs the first range
     and helper threads the others.
     """
-    chunks = row_chunks(B, threads, min_rows)
+    chunks = row_chunks(B, kind) if chunks is None else max(1, min(chunks, B))
     with blas_threads(KERNEL_BLAS_THREADS):
         if chunks == 1:
             loop(*args, 0, B)
@@ -412,7 +402,7 @@ def recurrent_kernel_grad(h0, hs, da, masks):
     = dL/d((h_{t-1} * m) @ U), masks (M, B, H) as from `mask_blocks` (M = 0, 1, or G: one per
     column block of da). One (H, T*B) @ (T*B, G*H) product instead of T small ones inside the
     time loop; where the loop's rows were split over threads, bptt.kernels.gemm's split product,
-    off NumPy's BLAS pool (see KERNEL_THREADS). Without masks the product reads hs in place
+    off NumPy's BLAS pool. Without masks the product reads hs in place
     (no (T, B, H) copy of the previous states) and adds h0's term only when h0 is not all zero.
     """
     T, B, H = hs.shape

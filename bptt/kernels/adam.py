@@ -32,11 +32,7 @@ import numpy as np
 from numba import njit, prange
 from numba.extending import register_jitable
 
-from bptt.kernels import _common
-
-# Where the rows of a variable are split over threads, each gets at least this many elements
-# (4 MB of float32 weights; with g, m and v 16 MB): below, the hand-off costs more than it saves.
-MIN_ELEMENTS_PER_THREAD = 1 << 20
+from bptt.kernels import _common, threads
 
 # No fastmath: the kernel must round exactly as the NumPy reference does.
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
@@ -211,8 +207,8 @@ def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1,
         if grad_square is None or square_rows is None:
             square_rows = np.empty(0, np.bool_)  # (no rows: every row reads g * g)
         args = (*arrays[:3], square_rows, bool(zero_off_rows), *arrays[3:], row_size, *scalars)
-        min_rows = -(-MIN_ELEMENTS_PER_THREAD // row_size)
-        if _common.numpy_blas_busy or _common.row_chunks(rows, min_rows=min_rows) == 1:
+        chunks = min(rows, threads.parts("elements", variable.size))
+        if _common.numpy_blas_busy or chunks == 1:
             _adam_rows(*args, 0, rows)  # (no hand-off, no BLAS to pin: a few microseconds a variable)
         else:
-            _common.run_rows(_adam_rows, rows, *args, min_rows=min_rows, split=_adam_rows_split)
+            _common.run_rows(_adam_rows, rows, *args, chunks=chunks, split=_adam_rows_split)

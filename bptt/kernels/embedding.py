@@ -19,13 +19,13 @@ only assumes valid input: ids in [0, V), dy of the buffer's dtype, C-contiguous.
 import numpy as np
 from numba import njit, prange
 
-from bptt.kernels import _common
+from bptt.kernels import _common, threads
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
-# From this many lookups (batch 64 at T = 50) the squares' pass is split over the kernel threads
-# by table rows, where nothing else spins on the second core (_common.numpy_blas_busy False).
-SPLIT_LOOKUPS = 3200
+# The squares' pass is split over threads by table rows, each thread scanning every id (as
+# many parts as bptt.kernels.threads gives the lookups: two from batch 64 at T = 50), where
+# nothing else spins on the other cores (_common.numpy_blas_busy False).
 
 
 @njit(**_JIT)
@@ -115,9 +115,10 @@ def embedding_backward_with_squares_into(dembeddings, dsquares, looked_up, rows_
     dy = dy.transpose(1, 0, 2) if time_major else np.ascontiguousarray(dy)
     args = (dembeddings, dsquares, looked_up, rows_before.reshape(-1), ids, dy, time_major)
     V = dembeddings.shape[0]
-    if _common.numpy_blas_busy or ids.size < SPLIT_LOOKUPS:
+    chunks = min(V, threads.parts("lookups", ids.size))
+    if _common.numpy_blas_busy or chunks == 1:
         _refill_with_squares(*args, 0, V)
-    else:  # each thread fills half of the table's rows (see _common.run_rows)
-        _common.run_rows(_refill_with_squares, V, *args, min_rows=1,
+    else:  # each thread fills its share of the table's rows (see _common.run_rows)
+        _common.run_rows(_refill_with_squares, V, *args, chunks=chunks,
                          split=_refill_with_squares_split)
     return dembeddings, dsquares, looked_up

@@ -24,10 +24,9 @@ order of the sums in the `_tn` reduction.
 import numpy as np
 from numba import njit, prange
 
-from bptt.kernels import _common
+from bptt.kernels import _common, threads
 from bptt.kernels._common import JIT_OPTIONS
 
-MIN_ROWS = 256  # below this per thread, one thread does it (the hand-off costs more than it saves)
 # Products of at most this many multiply-adds (N * K * M) go to NumPy as they are: OpenBLAS runs
 # anything under 4 * 65536 on the calling thread (no worker wakes to spin), and NumPy's call costs
 # ~1.5 us less than a compiled call with its BLAS-thread pinning (a Dense(1) on one review)
@@ -121,7 +120,7 @@ def _run_parts(loop, split, N, parts_count, *args):
 
 
 def _parts(N):
-    return max(1, min(_common.KERNEL_THREADS, N // MIN_ROWS))
+    return threads.parts("gemm", N)
 
 
 def matmul(a, b):

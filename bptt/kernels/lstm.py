@@ -10,7 +10,7 @@ Letters: T time, B batch, H units. Per step: one (B, H) @ (H, 4H) GEMM forward (
 over the (B, H) elements for the gates. drecurrent_kernel is one GEMM after the loop:
 sum_t (h_{t-1} * m)^T @ da_t = H_prev^T @ dA over all T*B rows. The compiled loops take a range
 of batch rows [b0, b1), which never interact, so `_common.run_rows` can split a batch over
-threads (batches of 64 rows and more: see _common.KERNEL_THREADS).
+threads (as many as the batch pays for: see bptt.kernels.threads).
 
 Masking (mask (T, B) bool): read inside the same loops, row by row, as bptt.kernels.simple_rnn
 describes: a masked row holds h and c and skips its gates, and its dxw is zero.
@@ -31,7 +31,6 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from bptt.kernels import _common
 from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, run_rows,
     sigmoid, tanh,
@@ -347,6 +346,6 @@ def lstm_inference(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards=False
     h_last = np.empty((B, H), dtype)  # (B, H)
     c_last = np.empty((B, H), dtype)  # (B, H)
     run_rows(_inference_rows, B, x, as_dtype(kernel, dtype), bias, recurrent_kernel, h0, c0,
-             bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, threads=_common.INFERENCE_THREADS,
-             min_rows=_common.INFERENCE_MIN_ROWS_PER_THREAD, split=_inference_rows_split)
+             bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, kind="inference",
+             split=_inference_rows_split)
     return (ys if return_sequences else None), (h_last, c_last)

@@ -4,6 +4,7 @@ clipping (clipping runs in NumPy in front of either update)."""
 import numpy as np
 import pytest
 
+from bptt.kernels import threads as threads_model
 from bptt import optimizers
 from bptt.kernels import adam as fused
 from tests.helpers.optimizers import (SHAPES, assert_fused_matches_reference, kernels,
@@ -198,8 +199,8 @@ def test_rows_split_over_threads_equal_one_thread(rng, monkeypatch, handoff, row
     # here: the threshold is lowered so the split happens, into uneven parts.)
     from bptt.kernels import _common
 
-    monkeypatch.setattr(fused, "MIN_ELEMENTS_PER_THREAD", 7)
-    monkeypatch.setattr(_common, "KERNEL_THREADS", 2)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "elements", 7)
+    monkeypatch.setattr(threads_model, "_REQUESTED", 2)
     steps = row_gradient_steps(rng, np.float32, steps=3, V=37, D=5)
     w0 = rng.standard_normal((37, 5)).astype(np.float32)
     results = {}
@@ -212,8 +213,7 @@ def test_rows_split_over_threads_equal_one_thread(rng, monkeypatch, handoff, row
             fused.adam_update(w, grad.summed, *slots, 0.01 * t, 0.9, 0.999, 1e-7,
                               weight_decay=0.01, lr=0.01, **(square if row_gradient else {}))
         results[busy] = [w, *slots]
-    chunks = _common.row_chunks(37, threads=2, min_rows=-(-7 // 5))
-    assert chunks == 2
+    assert threads_model.parts("elements", 37 * 5) == 2  # (the split above really happened)
     for ours, theirs in zip(results[False], results[True]):
         np.testing.assert_array_equal(ours, theirs)
 
@@ -224,9 +224,9 @@ def test_gemm_functions_say_whether_numpy_blas_ran(monkeypatch, team):
     from bptt.kernels import _common
 
     monkeypatch.setattr(backend, "_KERNELS", "fused")
-    monkeypatch.setattr(_common, "KERNEL_THREADS", 2)
+    monkeypatch.setattr(threads_model, "_REQUESTED", 2)
     monkeypatch.setattr(_common, "team_threads", lambda: team)
-    kernels.gemm_functions(2 * _common.MIN_ROWS_PER_THREAD)
+    kernels.gemm_functions(2 * threads_model.MIN_PER_THREAD["rows_without_team"])
     assert _common.numpy_blas_busy is False
     kernels.gemm_functions(1)
     assert _common.numpy_blas_busy is (not team)  # numba's team takes even a small batch's GEMMs

@@ -3,6 +3,7 @@ as one product over all steps, against its definition step by step."""
 import numpy as np
 import pytest
 
+from bptt.kernels import threads as threads_model
 from bptt.kernels import _common, gemm
 from tests.helpers import assert_close
 
@@ -28,10 +29,10 @@ def recurrent_kernel_grad_by_steps(h0, hs, da, masks):
 @pytest.mark.parametrize("T", [1, 2, 9])
 def test_recurrent_kernel_grad_equals_the_sum_over_steps(rng, monkeypatch, handoff, dtype, M, zero_h0,
                                                          threads, T):
-    monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
-    monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 2)
-    monkeypatch.setattr(_common, "TEAM_MIN_ROWS_PER_THREAD", 2)
-    monkeypatch.setattr(gemm, "MIN_ROWS", 2)
+    monkeypatch.setattr(threads_model, "_REQUESTED", threads)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "rows_without_team", 2)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "rows", 2)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "gemm", 2)
     monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)
     B, H = 5, 3
     h0 = np.zeros((B, H), dtype) if zero_h0 else rng.normal(size=(B, H)).astype(dtype)

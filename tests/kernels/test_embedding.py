@@ -3,6 +3,7 @@ call after call on one reused buffer: each call must clear what the previous one
 import numpy as np
 import pytest
 
+from bptt.kernels import threads as threads_model
 from bptt.kernels import embedding as fused
 from bptt.ops import embedding as reference
 from tests.helpers import assert_close
@@ -82,7 +83,7 @@ def test_gradient_squares_and_rows_split_over_threads_or_not(rng, monkeypatch, h
     from bptt.kernels import _common
 
     monkeypatch.setattr(_common, "numpy_blas_busy", not split)
-    monkeypatch.setattr(fused, "SPLIT_LOOKUPS", 1)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "lookups", 1)
     embeddings = np.zeros((37, 5), np.float32)
     buffers = [np.zeros_like(embeddings), np.zeros_like(embeddings), np.zeros(37, np.bool_)]
     rows_before = np.empty(0, np.intp)

@@ -3,6 +3,7 @@ three threads (rows and the reduction of matmul_tn), and the choice kernels.gemm
 import numpy as np
 import pytest
 
+from bptt.kernels import threads as threads_model
 from bptt import backend, kernels
 from bptt.kernels import _common, gemm
 from tests.helpers import assert_close
@@ -13,8 +14,8 @@ SHAPES = [(1, 1, 1), (7, 3, 5), (600, 13, 9), (1601, 64, 256)]  # (N, K, M)
 @pytest.fixture(params=[1, 2, 3])
 def threads(request, monkeypatch):
     """The compiled passes split over 1 to 3 threads from 2 rows each, even for tiny shapes."""
-    monkeypatch.setattr(_common, "KERNEL_THREADS", request.param)
-    monkeypatch.setattr(gemm, "MIN_ROWS", 2)
+    monkeypatch.setattr(threads_model, "_REQUESTED", request.param)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "gemm", 2)
     monkeypatch.setattr(gemm, "TINY_PRODUCT", 0)
     return request.param
 
@@ -38,8 +39,8 @@ def test_empty_reduction_gives_zeros():
 
 def test_gemm_functions_split_where_numbas_team_or_the_time_loops_take_two_parts(monkeypatch):
     previous = backend.get_kernels()
-    monkeypatch.setattr(_common, "KERNEL_THREADS", 2)
-    big = 2 * _common.MIN_ROWS_PER_THREAD
+    monkeypatch.setattr(threads_model, "_REQUESTED", 2)
+    big = 2 * threads_model.MIN_PER_THREAD["rows_without_team"]
     try:
         backend.set_kernels("fused")
         monkeypatch.setattr(_common, "team_threads", lambda: False)

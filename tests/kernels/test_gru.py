@@ -4,6 +4,7 @@ gradient and recurrent mask."""
 import numpy as np
 import pytest
 
+from bptt.kernels import threads as threads_model
 from bptt import kernels
 from bptt.kernels import _common
 from bptt.kernels import gru as fused
@@ -71,9 +72,9 @@ def test_fused_gru_matches_reference_realistic(rng, reset_after, dtype, mask):
 @pytest.mark.parametrize("mask", MASKS)
 def test_fused_gru_rows_split_across_threads(rng, monkeypatch, handoff, reset_after, dtype, mask):
     """Rows [0, 2), [2, 4), [4, 7) on three threads: the same as the reference."""
-    monkeypatch.setattr(_common, "KERNEL_THREADS", 3)
-    monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 1)
-    monkeypatch.setattr(_common, "TEAM_MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr(threads_model, "_REQUESTED", 3)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "rows_without_team", 1)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "rows", 1)
     assert_fused_matches_reference(make_inputs(rng, 5, 7, 5, dtype, reset_after, "all", mask), reset_after)
 
 

@@ -3,6 +3,7 @@ float32 and float64, on odd shapes, with and without each upstream gradient and 
 import numpy as np
 import pytest
 
+from bptt.kernels import threads as threads_model
 from bptt import kernels
 from bptt.kernels import _common
 from bptt.kernels import lstm as fused
@@ -64,9 +65,9 @@ def test_fused_lstm_matches_reference_realistic(rng, dtype, mask):
 @pytest.mark.parametrize("mask", MASKS)
 def test_fused_lstm_rows_split_across_threads(rng, monkeypatch, handoff, dtype, mask):
     """Rows [0, 2), [2, 4), [4, 7) on three threads: the same as the reference."""
-    monkeypatch.setattr(_common, "KERNEL_THREADS", 3)
-    monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 1)
-    monkeypatch.setattr(_common, "TEAM_MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr(threads_model, "_REQUESTED", 3)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "rows_without_team", 1)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "rows", 1)
     assert_fused_matches_reference(make_inputs(rng, 5, 7, 5, dtype, "all", mask))
 
 
@@ -140,7 +141,7 @@ def test_fused_lstm_inference_without_bias_and_realistic(rng, dtype):
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_fused_lstm_inference_rows_split_across_threads_and_chunks(rng, monkeypatch, handoff, threads):
     """70 rows over 1-3 threads, each running its rows 32 at a time: the same as the reference."""
-    monkeypatch.setattr(_common, "INFERENCE_THREADS", threads)
+    monkeypatch.setattr(threads_model, "_REQUESTED", threads)
     assert_inference_matches_reference(rng, 7, 70, 5, 3, np.float64, True, True)
 
 

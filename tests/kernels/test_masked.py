@@ -10,6 +10,7 @@ Letters: T time, B batch, H units.
 import numpy as np
 import pytest
 
+from bptt.kernels import threads as threads_model
 from bptt import kernels, layers
 from bptt.kernels import _common
 from bptt.kernels import gru as fused_gru
@@ -146,9 +147,9 @@ def test_fused_masked_matches_reference_realistic(rng, dtype, cell):
 @pytest.mark.parametrize("cell", CELLS)
 def test_fused_masked_rows_split_across_threads(rng, monkeypatch, handoff, cell):
     """Rows [0, 2), [2, 4), [4, 7) on three threads: the same as the reference."""
-    monkeypatch.setattr(_common, "KERNEL_THREADS", 3)
-    monkeypatch.setattr(_common, "MIN_ROWS_PER_THREAD", 1)
-    monkeypatch.setattr(_common, "TEAM_MIN_ROWS_PER_THREAD", 1)
+    monkeypatch.setattr(threads_model, "_REQUESTED", 3)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "rows_without_team", 1)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "rows", 1)
     T, B, H = 5, 7, 5
     inp = make_inputs(rng, cell, T, B, H, np.float64, dropout="shared")
     assert_fused_matches_reference(cell, inp, make_mask("holes", T, B, rng))

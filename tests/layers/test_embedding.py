@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from bptt.kernels import threads as threads_model
 from bptt import layers, models, optimizers
 from bptt.ops import embedding as reference_embedding
 from tests.helpers.layers import check_layer_by_finite_differences, forward_backward
@@ -145,10 +146,10 @@ def test_fused_gradient_and_squares_side_by_side_equal_the_reference(rng, monkey
     from bptt.kernels import _common
 
     kernels_setting("fused")
-    monkeypatch.setattr(_common, "KERNEL_THREADS", threads)
+    monkeypatch.setattr(threads_model, "_REQUESTED", threads)
     layer = layers.Embedding(11, 3)
     layer.build((None, 4))
-    B = 2 * _common.MIN_ROWS_PER_THREAD + 1
+    B = 2 * threads_model.MIN_PER_THREAD["rows_without_team"] + 1
     for _ in range(3):
         ids = rng.integers(0, 11, size=(B, 4))
         dy = rng.normal(size=(B, 4, 3)).astype("float32")
