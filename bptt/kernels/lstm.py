@@ -280,18 +280,27 @@ def inference_cell(xw_t, bias, a_k, gate_k, c_k, h_k):
 
 
 @njit(**JIT_OPTIONS)
-def _inference_rows(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards, chunk, ys, h_last, c_last,
-                    b0, b1):
-    """Batch rows b0..b1-1 through all T steps, `chunk` rows at a time: one GEMM projects a
-    chunk's inputs for all its steps (so the whole (T, B, 4H) xw is never written), then its
-    time loop keeps only the running h, c. x (B, T, D) batch-major; ys (B, T, H) in step order,
-    or (0, T, H) when only the last state is wanted."""
+def _inference_rows(x, kernel, positions, bias, recurrent_kernel, h0, c0, go_backwards, chunk, ys,
+                    h_last, c_last, b0, b1):
+    """Batch rows b0..b1-1 through all T steps, `chunk` rows at a time: a chunk's inputs are
+    projected for all its steps at once (so the whole (T, B, 4H) xw is never written), then its
+    time loop keeps only the running h, c. x (B, T, D) batch-major, projected by one GEMM with
+    kernel (D, 4H); or, where positions (B, T) has rows, x is (B, T, 0) and kernel is a table
+    of projected rows (P, 4H) that positions index (an Embedding's rows, projected once:
+    lstm_lookup_inference). ys (B, T, H) in step order, or (0, T, H) when only the last state
+    is wanted."""
     B, T, D = x.shape
     H = recurrent_kernel.shape[0]
     for r0 in range(b0, b1, chunk):
         r1 = min(r0 + chunk, b1)
         R = r1 - r0
-        xw = np.dot(x[r0:r1].reshape(R * T, D), kernel)  # (R*T, 4H), row k*T + t
+        if positions.shape[0]:
+            xw = np.empty((R * T, 4 * H), x.dtype)  # (R*T, 4H), row k*T + t
+            for k in range(R):
+                for t in range(T):
+                    xw[k * T + t] = kernel[positions[r0 + k, t]]
+        else:
+            xw = np.dot(x[r0:r1].reshape(R * T, D), kernel)  # (R*T, 4H), row k*T + t
         a = np.empty((R, 4 * H), x.dtype)  # (R, 4H) h_{t-1} @ U
         gate = np.empty((R, 4 * H), x.dtype)  # (R, 4H) [i, f, g, o] after their activations
         h = np.empty((R, H), x.dtype)  # (R, H)
@@ -318,12 +327,12 @@ def _inference_rows(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards, chu
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def _inference_rows_split(bounds, x, kernel, bias, recurrent_kernel, h0, c0, go_backwards, chunk, ys,
-                          h_last, c_last):
+def _inference_rows_split(bounds, x, kernel, positions, bias, recurrent_kernel, h0, c0, go_backwards,
+                          chunk, ys, h_last, c_last):
     """_inference_rows for each range of rows, as one parallel region (_common.run_rows)."""
     for part in prange(bounds.shape[0] - 1):
-        _inference_rows(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards, chunk, ys, h_last,
-                        c_last, bounds[part], bounds[part + 1])
+        _inference_rows(x, kernel, positions, bias, recurrent_kernel, h0, c0, go_backwards, chunk,
+                        ys, h_last, c_last, bounds[part], bounds[part + 1])
 
 
 def lstm_inference(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards=False,
@@ -335,6 +344,26 @@ def lstm_inference(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards=False
     x (B, T, D) batch-major, kernel (D, 4H), bias (4H,) or None, recurrent_kernel (H, 4H),
     h0, c0 (B, H) -> (ys (B, T, H) in step order, or None unless return_sequences, (h_last, c_last)).
     """
+    no_positions = np.empty((0, 0), np.int32)
+    return _run_inference(x, kernel, no_positions, bias, recurrent_kernel, h0, c0, go_backwards,
+                          return_sequences)
+
+
+def lstm_lookup_inference(positions, table, bias, recurrent_kernel, h0, c0, go_backwards=False,
+                          return_sequences=True):
+    """lstm_inference where x @ kernel is already known row by row: step t of sequence b reads
+    row positions[b, t] of table (P, 4H). An Embedding in front of the layer makes it so: its
+    rows that a batch looks up, projected once (bptt.layers.lookup_inference), cost P rows of
+    GEMM where projecting the looked-up vectors costs B * T. positions (B, T) ints in [0, P)."""
+    B, T = positions.shape
+    x = np.empty((B, T, 0), table.dtype)  # (B, T, 0): only its shape is read
+    positions = np.ascontiguousarray(positions, np.int32)
+    return _run_inference(x, table, positions, bias, recurrent_kernel, h0, c0, go_backwards,
+                          return_sequences)
+
+
+def _run_inference(x, kernel, positions, bias, recurrent_kernel, h0, c0, go_backwards,
+                   return_sequences):
     dtype = kernel.dtype
     B, T, D = x.shape
     H = recurrent_kernel.shape[0]
@@ -345,7 +374,7 @@ def lstm_inference(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards=False
     ys = np.empty((B, T, H) if return_sequences else (0, T, H), dtype)  # (B, T, H)
     h_last = np.empty((B, H), dtype)  # (B, H)
     c_last = np.empty((B, H), dtype)  # (B, H)
-    run_rows(_inference_rows, B, x, as_dtype(kernel, dtype), bias, recurrent_kernel, h0, c0,
-             bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, kind="inference",
+    run_rows(_inference_rows, B, x, as_dtype(kernel, dtype), positions, bias, recurrent_kernel,
+             h0, c0, bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, kind="inference",
              split=_inference_rows_split)
     return (ys if return_sequences else None), (h_last, c_last)

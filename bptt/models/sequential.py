@@ -12,7 +12,7 @@ in front of them) as one pipelined call.
 import numpy as np
 
 from bptt.layers import LSTM, Embedding, InputLayer, Layer, deserialize, serialize
-from bptt.layers import symbolic
+from bptt.layers import lookup_inference, symbolic
 from bptt.layers.base import output_mask
 from bptt.models.functional import Model
 from bptt.models.training import Trainer, logits_activation
@@ -124,6 +124,11 @@ class Sequential(Model):
                 output = layers[index + 1].infer_with(layers[index + 2], x, lookup=layer)
                 if output is not None:
                     x, index = output, index + 3
+                    continue
+            if isinstance(layer, Embedding) and index + 1 < len(layers):
+                output = lookup_inference.infer(layer, layers[index + 1], x)
+                if output is not None:
+                    x, index = output, index + 2
                     continue
             together = getattr(layer, "infer_with", None)
             output = together(layers[index + 1], x) if together and index + 1 < len(layers) else None

@@ -152,3 +152,32 @@ def test_dispatcher_gives_inference_only_when_fused_and_supported(kernels_settin
     assert kernels.inference_function("lstm", activation="relu", recurrent_activation="sigmoid") is None
     kernels_setting("reference")
     assert kernels.inference_function("lstm", **options) is None
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_lookup_inference_equals_inference_on_the_looked_up_rows(rng, monkeypatch, handoff, threads,
+                                                                 go_backwards, return_sequences):
+    """Step t of row b reading row positions[b, t] of a projected table (repeats included, rows
+    split over up to 3 threads, 2 rows a part) is the layer's inference on table rows projected
+    one by one: x @ kernel is row by row the same product."""
+    monkeypatch.setattr(threads_model, "_REQUESTED", threads)
+    monkeypatch.setitem(threads_model.MIN_PER_THREAD, "inference", 2)
+    T, B, D, H, V = 6, 7, 5, 3, 4
+    table = rng.normal(size=(V, D))  # an Embedding's rows, float64
+    kernel = rng.normal(size=(D, 4 * H)) / np.sqrt(D)
+    bias, recurrent_kernel = rng.normal(size=4 * H), rng.normal(size=(H, 4 * H)) / np.sqrt(H)
+    h0, c0 = rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    positions = rng.integers(0, V, size=(B, T))
+    expected = fused.lstm_inference(table[positions], kernel, bias, recurrent_kernel, h0, c0,
+                                    go_backwards=go_backwards, return_sequences=return_sequences)
+    ys, (h, c) = fused.lstm_lookup_inference(positions, table @ kernel, bias, recurrent_kernel, h0,
+                                             c0, go_backwards=go_backwards,
+                                             return_sequences=return_sequences)
+    if return_sequences:
+        assert_close(ys, expected[0], "ys")
+    else:
+        assert ys is None
+    assert_close(h, expected[1][0], "h_last")
+    assert_close(c, expected[1][1], "c_last")
