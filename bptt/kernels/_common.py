@@ -40,6 +40,7 @@ bptt/kernels/__pycache__/*.nb[ic] (or set NUMBA_CACHE_DIR elsewhere).
 """
 import math
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -340,12 +341,28 @@ def run_rows(loop, B, *args, kind="rows", chunks=None, split=None):
             run_ranges(loop, split, bounds_of(B, chunks), *args)
 
 
+_TEAM = threading.local()  # .size: the numba team size this thread last asked for
+
+
+def team_of(n):
+    """Make the calling thread's next numba parallel region run on n threads (at most
+    NUMBA_NUM_THREADS): numba's team is one thread per CPU of the machine, whatever the
+    process's affinity, and a region wakes all of it, so a region of 4 parts on a 64-CPU
+    machine, or in a container allowed 4 of them, would wake 64 threads to spin on 4 cores.
+    Set only when it changes (numba's setting is per calling thread; ~1 us)."""
+    n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
+    if getattr(_TEAM, "size", None) != n:
+        numba.set_num_threads(n)
+        _TEAM.size = n
+
+
 def run_ranges(loop, split, bounds, *args, numbered=False):
     """loop(*args, bounds[i], bounds[i + 1]) for every range i (loop(*args, i, bounds[i],
     bounds[i + 1]) when numbered): as split(bounds, *args), one parallel region, where
     team_threads() (and split is not None); else the calling thread runs range 0 and helper
     threads the others."""
     if split is not None and team_threads():
+        team_of(len(bounds) - 1)
         split(bounds, *args)
         return
 

@@ -20,8 +20,11 @@ on 2 cores and 16 on 16 cores once the work is 16 times the minimum:
     "inference"   an inference loop's rows (no backward cache; projects its own steps): 8 rows
                   (LSTM-64, T = 50, batch 32: 1.8 ms on one thread, 1.0 on two).
     "gemm"        rows of a layer's big products (bptt.kernels.gemm): 256 rows a part.
-    "elements"    an optimizer's element-wise update: 2^20 elements (4 MB of float32 weights,
-                  16 MB with g, m and v) a thread; below, the hand-off costs more than it saves.
+    "elements"    an optimizer's element-wise update: 2^18 elements (1 MB of float32 weights,
+                  4 MB with g, m and v) a thread. Such a part takes ~0.1 ms (memory-bound at
+                  ~10-20 GB/s a core); a team hand-off costs a few microseconds. (On 2 cores the
+                  tutorial's 2.56 M-weight embedding is two parts either way: its update took
+                  1.35 ms on two against 2.2 on one.)
     "lookups"     the embedding's backward, split by table rows where each thread scans every
                   id: 1,600 lookups a thread (batch 64 at T = 50 gives two parts).
 
@@ -33,7 +36,7 @@ import os
 import numba
 
 MIN_PER_THREAD = {"rows": 8, "rows_without_team": 32, "inference": 8, "gemm": 256,
-                  "elements": 1 << 20, "lookups": 1600}
+                  "elements": 1 << 18, "lookups": 1600}
 
 _REQUESTED = None  # set_num_threads(n): n; None: every core this process may use
 

@@ -143,3 +143,17 @@ def test_a_forked_child_trains_after_its_parent_split_work():
     """)
     limit, loss = run_child(before)
     assert limit == 2 and np.isfinite(loss)
+
+
+def test_a_region_wakes_only_as_many_of_numbas_threads_as_it_has_parts():
+    import numba
+
+    before = numba.get_num_threads()
+    try:
+        _common.team_of(1)
+        assert numba.get_num_threads() == 1
+        _common.team_of(10 ** 6)  # never more than numba has
+        assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
+    finally:
+        numba.set_num_threads(before)
+        _common._TEAM.size = before
