@@ -23,6 +23,13 @@ def one_by_one(net, ids):
     return x
 
 
+@pytest.fixture(autouse=True)
+def fused(kernels_setting):
+    """The one-call path is part of the fused kernels: every test here starts from them, also
+    in the suite's run under BPTT_KERNELS=reference."""
+    kernels_setting("fused")
+
+
 @pytest.fixture
 def ids(rng):
     return rng.integers(1, 30, size=(40, 9))  # 360 lookups of at most 29 ids: the path pays
