@@ -272,8 +272,7 @@ _LAUNCHED = {}  # "layer": the kind of numba's threads once started; "forked": t
 
 
 def team_threads():
-    """Whether work split in two can run as one numba parallel region (`prange` over the parts,
-    see the `*_split` functions next to each loop): numba's threads are OpenMP or TBB, in the
+    """Whether work split in two can run as one numba parallel region (bptt.kernels.team): numba's threads are OpenMP or TBB, in the
     process that started them, and there are at least two.
 
     Such a region starts in a few microseconds, and its threads wait spinning for the next one for
@@ -322,23 +321,22 @@ def bounds_of(N, parts):
     return np.array([N * i // parts for i in range(parts + 1)], np.int64)
 
 
-def run_rows(loop, B, *args, kind="rows", chunks=None, split=None):
+def run_rows(loop, B, *args, kind="rows", chunks=None):
     """loop(*args, b0, b1) for consecutive row ranges [b0, b1) that cover the batch [0, B), in
     `chunks` parts (default: as many as bptt.kernels.threads gives B units of `kind`).
 
     The rows of a batch never meet in a recurrent cell (only the weights are shared, and their
     gradient is reduced after the loop), so each range runs its whole time loop on its own
     thread: the compiled loops are nogil, so on two cores two halves take about half the time.
-    split(bounds, *args), the loop's compiled `prange` over the ranges, runs them as one numba
-    parallel region where `team_threads()`; otherwise the calling thread runs the first range
-    and helper threads the others.
+    The ranges run as one numba parallel region where `team_threads()` (bptt.kernels.team);
+    otherwise the calling thread runs the first range and helper threads the others.
     """
     chunks = row_chunks(B, kind) if chunks is None else max(1, min(chunks, B))
     with blas_threads(KERNEL_BLAS_THREADS):
         if chunks == 1:
             loop(*args, 0, B)
         else:
-            run_ranges(loop, split, bounds_of(B, chunks), *args)
+            run_ranges(loop, bounds_of(B, chunks), *args)
 
 
 _TEAM = threading.local()  # .size: the numba team size this thread last asked for
@@ -356,14 +354,15 @@ def team_of(n):
         _TEAM.size = n
 
 
-def run_ranges(loop, split, bounds, *args, numbered=False):
+def run_ranges(loop, bounds, *args, numbered=False):
     """loop(*args, bounds[i], bounds[i + 1]) for every range i (loop(*args, i, bounds[i],
-    bounds[i + 1]) when numbered): as split(bounds, *args), one parallel region, where
-    team_threads() (and split is not None); else the calling thread runs range 0 and helper
-    threads the others."""
-    if split is not None and team_threads():
+    bounds[i + 1]) when numbered): one parallel region (bptt.kernels.team) where
+    team_threads(); else the calling thread runs range 0 and helper threads the others."""
+    if team_threads():
+        from bptt.kernels import team  # (imports numba's parallel machinery on first use)
+
         team_of(len(bounds) - 1)
-        split(bounds, *args)
+        team.each_range(loop, bounds, args, numbered)
         return
 
     def run(i):

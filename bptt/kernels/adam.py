@@ -29,7 +29,7 @@ answers, no raised exception) leaves the loop without checks, so LLVM vectorises
 arrive already cast to the variable's dtype (a float64 scalar would widen a float32 loop).
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numba.extending import register_jitable
 
 from bptt.kernels import _common, threads
@@ -73,7 +73,7 @@ def _adam_elements(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_bet
         w[i] = wi - (mi * alpha) / (np.sqrt(vi) + epsilon)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _adam_flat(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
                decay, weight_decay, lr, tiny):
     """All arrays 1-D, same length and dtype; v_hat and g2 of length 0 unless used."""
@@ -109,7 +109,7 @@ def _adam_lazy_rows(w, g, g2, g_bits, m, v, v_hat, row_size, alpha, one_minus_be
                 w[i] = w[i] - w[i] * weight_decay * lr
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _adam_square_rows(w, g, g2, square_rows, zero_off_rows, m, v, v_hat, row_size, alpha,
                       one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny):
     """_adam_flat with g2 read only in the rows flagged in square_rows (elsewhere g2 == g * g,
@@ -150,16 +150,6 @@ def _adam_rows(w, g, g2, square_rows, zero_off_rows, m, v, v_hat, row_size, alph
     else:
         _adam_flat(w, g, g2, m, v, v_hat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon,
                    decay, weight_decay, lr, tiny)
-
-
-@njit(parallel=True, **_JIT)
-def _adam_rows_split(bounds, w, g, g2, square_rows, zero_off_rows, m, v, v_hat, row_size, alpha,
-                     one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny):
-    """_adam_rows for each range of rows, as one parallel region (_common.run_rows)."""
-    for part in prange(bounds.shape[0] - 1):
-        _adam_rows(w, g, g2, square_rows, zero_off_rows, m, v, v_hat, row_size, alpha,
-                   one_minus_beta_1, one_minus_beta_2, epsilon, decay, weight_decay, lr, tiny,
-                   bounds[part], bounds[part + 1])
 
 
 _TINY = {}  # dtype type -> its smallest normal number (np.finfo costs microseconds a call)
@@ -211,4 +201,4 @@ def adam_update(variable, grad, momentum, velocity, velocity_hat, alpha, beta_1,
         if _common.numpy_blas_busy or chunks == 1:
             _adam_rows(*args, 0, rows)  # (no hand-off, no BLAS to pin: a few microseconds a variable)
         else:
-            _common.run_rows(_adam_rows, rows, *args, chunks=chunks, split=_adam_rows_split)
+            _common.run_rows(_adam_rows, rows, *args, chunks=chunks)

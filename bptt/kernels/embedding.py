@@ -17,7 +17,7 @@ The caller (bptt.layers.embedding) owns the buffer and the copy of the previous 
 only assumes valid input: ids in [0, V), dy of the buffer's dtype, C-contiguous.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from bptt.kernels import _common, threads
 
@@ -96,14 +96,6 @@ def _refill_with_squares(dembeddings, dsquares, looked_up, rows_before, ids, dy,
                 square_row[d] += dy_row[d] * dy_row[d]
 
 
-@njit(parallel=True, **_JIT)
-def _refill_with_squares_split(bounds, dembeddings, dsquares, looked_up, rows_before, ids, dy, time_major):
-    """_refill_with_squares for each range of rows, as one parallel region (_common.run_rows)."""
-    for part in prange(bounds.shape[0] - 1):
-        _refill_with_squares(dembeddings, dsquares, looked_up, rows_before, ids, dy, time_major,
-                             bounds[part], bounds[part + 1])
-
-
 def embedding_backward_with_squares_into(dembeddings, dsquares, looked_up, rows_before, ids, dy):
     """embedding_backward_into for the gradient, plus `dsquares` (V, D), the sum over each row's
     lookups of dy^2 (bptt.ops.embedding.embedding_backward_squares), and `looked_up` (V,) bool,
@@ -119,6 +111,5 @@ def embedding_backward_with_squares_into(dembeddings, dsquares, looked_up, rows_
     if _common.numpy_blas_busy or chunks == 1:
         _refill_with_squares(*args, 0, V)
     else:  # each thread fills its share of the table's rows (see _common.run_rows)
-        _common.run_rows(_refill_with_squares, V, *args, chunks=chunks,
-                         split=_refill_with_squares_split)
+        _common.run_rows(_refill_with_squares, V, *args, chunks=chunks)
     return dembeddings, dsquares, looked_up

@@ -22,7 +22,7 @@ order of the sums in the `_tn` reduction.
                       column sums) in one split pass over the rows (its backward)
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from bptt.kernels import _common, threads
 from bptt.kernels._common import JIT_OPTIONS
@@ -38,13 +38,6 @@ def _matmul_rows(a, b, out, part, r0, r1):
     np.dot(a[r0:r1], b, out[r0:r1])
 
 
-@njit(parallel=True, **JIT_OPTIONS)
-def _matmul_rows_split(bounds, a, b, out):
-    """_matmul_rows for each part, as one parallel region (_common.team_threads)."""
-    for part in prange(bounds.shape[0] - 1):
-        _matmul_rows(a, b, out, part, bounds[part], bounds[part + 1])
-
-
 @njit(**JIT_OPTIONS)
 def _projection_rows(x, kernel, bias, out, part, r0, r1):
     """Rows [r0, r1) of x @ kernel + bias (bias of length 0: none)."""
@@ -56,23 +49,9 @@ def _projection_rows(x, kernel, bias, out, part, r0, r1):
                 row[j] += bias[j]
 
 
-@njit(parallel=True, **JIT_OPTIONS)
-def _projection_rows_split(bounds, x, kernel, bias, out):
-    """_projection_rows for each part, as one parallel region (_common.team_threads)."""
-    for part in prange(bounds.shape[0] - 1):
-        _projection_rows(x, kernel, bias, out, part, bounds[part], bounds[part + 1])
-
-
 @njit(**JIT_OPTIONS)
 def _matmul_tn_rows(a, b, parts, part, r0, r1):
     np.dot(a[r0:r1].T, b[r0:r1], parts[part])
-
-
-@njit(parallel=True, **JIT_OPTIONS)
-def _matmul_tn_rows_split(bounds, a, b, parts):
-    """_matmul_tn_rows for each part, as one parallel region (_common.team_threads)."""
-    for part in prange(bounds.shape[0] - 1):
-        _matmul_tn_rows(a, b, parts, part, bounds[part], bounds[part + 1])
 
 
 @njit(**JIT_OPTIONS)
@@ -98,25 +77,14 @@ def _projection_backward_rows(x, dxw, kernel_t, dx_mask, dx, dkernel_parts, dbia
             sums[j] += row[j]
 
 
-@njit(parallel=True, **JIT_OPTIONS)
-def _projection_backward_rows_split(bounds, x, dxw, kernel_t, dx_mask, dx, dkernel_parts,
-                                    dbias_parts):
-    """_projection_backward_rows for each part, as one parallel region (_common.team_threads)."""
-    for part in prange(bounds.shape[0] - 1):
-        _projection_backward_rows(x, dxw, kernel_t, dx_mask, dx, dkernel_parts, dbias_parts, part,
-                                  bounds[part], bounds[part + 1])
-
-
-def _run_parts(loop, split, N, parts_count, *args):
+def _run_parts(loop, N, parts_count, *args):
     """loop(*args, part, r0, r1) for parts_count consecutive row ranges covering [0, N), on
-    SciPy's BLAS at one thread (_common.run_ranges: split(bounds, *args) as one region where
-    numba's team takes it)."""
+    SciPy's BLAS at one thread (_common.run_ranges: one region where numba's team takes it)."""
     with _common.blas_threads(1):
         if parts_count == 1:
             loop(*args, 0, 0, N)
         else:
-            _common.run_ranges(loop, split, _common.bounds_of(N, parts_count), *args,
-                               numbered=True)
+            _common.run_ranges(loop, _common.bounds_of(N, parts_count), *args, numbered=True)
 
 
 def _parts(N):
@@ -129,7 +97,7 @@ def matmul(a, b):
     b = _common.as_dtype(b, a.dtype)
     out = np.empty((a.shape[0], b.shape[1]), a.dtype)  # (N, M)
     if a.shape[0] and a.shape[1] and b.shape[1]:
-        _run_parts(_matmul_rows, _matmul_rows_split, a.shape[0], _parts(a.shape[0]), a, b, out)
+        _run_parts(_matmul_rows, a.shape[0], _parts(a.shape[0]), a, b, out)
     else:
         out[...] = 0
     return out
@@ -161,7 +129,7 @@ def projection(x, kernel, bias=None):
     bias = np.empty(0, x.dtype) if bias is None else _common.as_dtype(bias, x.dtype)
     out = np.empty((x.shape[0], kernel.shape[1]), x.dtype)  # (N, M)
     if x.shape[0] and x.shape[1] and kernel.shape[1]:
-        _run_parts(_projection_rows, _projection_rows_split, x.shape[0], _parts(x.shape[0]), x,
+        _run_parts(_projection_rows, x.shape[0], _parts(x.shape[0]), x,
                    kernel, bias, out)
     else:
         out[...] = bias if bias.shape[0] else 0
@@ -176,7 +144,7 @@ def matmul_tn(a, b):
     parts = _parts(N)
     out = np.empty((parts, a.shape[1], b.shape[1]), a.dtype)  # (P, K, M) partial sums
     if N and a.shape[1] and b.shape[1]:
-        _run_parts(_matmul_tn_rows, _matmul_tn_rows_split, N, parts, a, b, out)
+        _run_parts(_matmul_tn_rows, N, parts, a, b, out)
     else:
         out[...] = 0
     return out[0] if parts == 1 else out.sum(axis=0)
@@ -200,7 +168,7 @@ def projection_backward(x, dxw, kernel, dx_mask=None):
     dkernel_parts = np.zeros((parts, x.shape[1], M), x.dtype)  # (P, K, M)
     dbias_parts = np.zeros((parts, M), x.dtype)  # (P, M)
     if N and x.shape[1] and M:
-        _run_parts(_projection_backward_rows, _projection_backward_rows_split, N, parts, x, dxw,
+        _run_parts(_projection_backward_rows, N, parts, x, dxw,
                    _common.as_dtype(kernel, x.dtype).T, dx_mask, dx, dkernel_parts, dbias_parts)
     else:
         dx[...] = 0

@@ -24,7 +24,7 @@ reset_after; anything else runs the reference (see `supports`).
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from bptt import kernels
 from bptt.kernels._common import (
@@ -135,15 +135,6 @@ def _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0,
             write_outputs(mask, t, hs, outputs, b0, b1)
 
 
-@njit(parallel=True, **JIT_OPTIONS)
-def _forward_after_rows_split(bounds, xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, masks,
-                              mask, hs, gates, recurrent_hs, outputs):
-    """_forward_after_rows for each range of rows, as one parallel region (_common.run_rows)."""
-    for part in prange(bounds.shape[0] - 1):
-        _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, masks, mask, hs, gates,
-                            recurrent_hs, outputs, bounds[part], bounds[part + 1])
-
-
 @njit(**JIT_OPTIONS)
 def _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, mask, hs, gates, rhs, outputs, b0, b1):
     """reset_after=False; batch rows b0..b1-1 through all T steps (see _common.run_rows).
@@ -189,15 +180,6 @@ def _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, mask, hs, gate
                 h[b, j] = gate[b, j] * h_prev[b, j] + (one - gate[b, j]) * gate[b, 2 * H + j]
         if outputs.shape[0]:
             write_outputs(mask, t, hs, outputs, b0, b1)
-
-
-@njit(parallel=True, **JIT_OPTIONS)
-def _forward_before_rows_split(bounds, xw, kernel_zr, kernel_blocks, h0, masks, mask, hs, gates, rhs,
-                               outputs):
-    """_forward_before_rows for each range of rows, as one parallel region (_common.run_rows)."""
-    for part in prange(bounds.shape[0] - 1):
-        _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, mask, hs, gates, rhs, outputs,
-                             bounds[part], bounds[part + 1])
 
 
 @njit(**JIT_OPTIONS)
@@ -260,15 +242,6 @@ def _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_
                     for j in range(H):
                         drec_gate[k, j] = drec_t[b0 + k, g * H + j]
                 _masked_product_backward(drec_gate, masks, g, kernel_blocks_t[g], dh_rec, dh, b0, b1)
-
-
-@njit(parallel=True, **JIT_OPTIONS)
-def _backward_after_rows_split(bounds, dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_t,
-                               kernel_blocks_t, masks, mask, doutput, dxw, drec):
-    """_backward_after_rows for each range of rows, as one parallel region (_common.run_rows)."""
-    for part in prange(bounds.shape[0] - 1):
-        _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_t, kernel_blocks_t,
-                             masks, mask, doutput, dxw, drec, bounds[part], bounds[part + 1])
 
 
 @njit(**JIT_OPTIONS)
@@ -348,15 +321,6 @@ def _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, 
                 _masked_product_backward(da_gate, masks, g, kernel_blocks_t[g], dh_rec, dh, b0, b1)
 
 
-@njit(parallel=True, **JIT_OPTIONS)
-def _backward_before_rows_split(bounds, dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, masks, mask,
-                                doutput, dxw):
-    """_backward_before_rows for each range of rows, as one parallel region (_common.run_rows)."""
-    for part in prange(bounds.shape[0] - 1):
-        _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, masks, mask, doutput,
-                              dxw, bounds[part], bounds[part + 1])
-
-
 def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, reset_after=True, activation="tanh",
                 recurrent_activation="sigmoid", recurrent_mask=None, mask=None):
     """xw (T, B, 3H), recurrent_kernel (H, 3H), recurrent_bias (3H,) or None, h0 (B, H),
@@ -377,11 +341,11 @@ def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, reset_after=True, acti
     if reset_after:
         bias = np.zeros(3 * H, dtype) if recurrent_bias is None else as_dtype(recurrent_bias, dtype)  # (3H,)
         run_rows(_forward_after_rows, B, xw, recurrent_kernel, kernel_blocks, bias, h0, masks, step_mask, hs,
-                 gates, recurrent_hs, outputs, split=_forward_after_rows_split)
+                 gates, recurrent_hs, outputs)
     else:
         kernel_zr = np.ascontiguousarray(recurrent_kernel[:, :2 * H])  # (H, 2H)
         run_rows(_forward_before_rows, B, xw, kernel_zr, kernel_blocks, h0, masks, step_mask, hs, gates,
-                 recurrent_hs, outputs, split=_forward_before_rows_split)
+                 recurrent_hs, outputs)
     cache = GRUKernelCache(h0, hs, gates, recurrent_hs, recurrent_kernel, kernel_blocks, masks,
                            bool(reset_after), mask)
     return (outputs if outputs.shape[0] else hs), hs[-1], cache
@@ -404,14 +368,13 @@ def gru_backward(dhs, dh_last, cache):
         drec = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H) dL/drec
         recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (3H, H)
         run_rows(_backward_after_rows, B, dhs, dh, cache.h0, cache.hs, cache.gates, cache.recurrent_hs,
-                 recurrent_kernel_t, kernel_blocks_t, masks, step_mask, doutput, dxw, drec,
-                 split=_backward_after_rows_split)
+                 recurrent_kernel_t, kernel_blocks_t, masks, step_mask, doutput, dxw, drec)
         drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, drec, masks)  # (H, 3H)
         drecurrent_bias = drec.reshape(T * B, 3 * H).sum(axis=0)  # (3H,) rec = ... + recurrent_bias
         return dxw, drecurrent_kernel, drecurrent_bias, dh
     kernel_zr_t = np.ascontiguousarray(cache.recurrent_kernel[:, :2 * H].T)  # (2H, H) [U_z U_r]^T
     run_rows(_backward_before_rows, B, dhs, dh, cache.h0, cache.hs, cache.gates, kernel_zr_t,
-             kernel_blocks_t, masks, step_mask, doutput, dxw, split=_backward_before_rows_split)
+             kernel_blocks_t, masks, step_mask, doutput, dxw)
     drecurrent_kernel = np.empty((H, 3 * H), dtype)  # (H, 3H)
     drecurrent_kernel[:, :2 * H] = recurrent_kernel_grad(cache.h0, cache.hs, dxw[:, :, :2 * H],
                                                          masks[:2] if len(masks) == 3 else masks)

@@ -29,7 +29,7 @@ else runs the reference (see `supports`).
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, run_rows,
@@ -118,15 +118,6 @@ def _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, mask, hs, 
             write_outputs(mask, t, hs, outputs, b0, b1)
 
 
-@njit(parallel=True, **JIT_OPTIONS)
-def _forward_rows_split(bounds, xw, recurrent_kernel, kernel_blocks, h0, c0, masks, mask, hs, cs, tanh_cs,
-                        gates, outputs):
-    """_forward_rows for each range of rows, as one parallel region (_common.run_rows)."""
-    for part in prange(bounds.shape[0] - 1):
-        _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, mask, hs, cs, tanh_cs, gates,
-                      outputs, bounds[part], bounds[part + 1])
-
-
 @njit(**JIT_OPTIONS)
 def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kernel_blocks_t, masks, mask,
                    doutput, dxw, b0, b1):
@@ -204,15 +195,6 @@ def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kern
             restore_held(mask, t, dh, held, b0, b1)
 
 
-@njit(parallel=True, **JIT_OPTIONS)
-def _backward_rows_split(bounds, dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t,
-                         kernel_blocks_t, masks, mask, doutput, dxw):
-    """_backward_rows for each range of rows, as one parallel region (_common.run_rows)."""
-    for part in prange(bounds.shape[0] - 1):
-        _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kernel_blocks_t, masks,
-                       mask, doutput, dxw, bounds[part], bounds[part + 1])
-
-
 def lstm_forward(xw, recurrent_kernel, h0, c0, activation="tanh", recurrent_activation="sigmoid",
                  recurrent_mask=None, mask=None):
     """xw (T, B, 4H), recurrent_kernel (H, 4H), h0, c0 (B, H), mask (T, B) bool or None
@@ -231,7 +213,7 @@ def lstm_forward(xw, recurrent_kernel, h0, c0, activation="tanh", recurrent_acti
     gates = np.empty((T, B, 4 * H), dtype)  # (T, B, 4H)
     outputs = outputs_buffer(mask, h0, hs)  # (T, B, H), or (0, B, H): the outputs are hs
     run_rows(_forward_rows, B, xw, recurrent_kernel, kernel_blocks, h0, c0, masks, loop_mask(mask), hs, cs,
-             tanh_cs, gates, outputs, split=_forward_rows_split)
+             tanh_cs, gates, outputs)
     cache = LSTMKernelCache(h0, c0, hs, cs, tanh_cs, gates, recurrent_kernel, kernel_blocks, masks, mask)
     return (outputs if outputs.shape[0] else hs), (hs[-1], cs[-1]), cache
 
@@ -249,8 +231,7 @@ def lstm_backward(dhs, dh_last, dc_last, cache):
     kernel_blocks_t = np.ascontiguousarray(cache.kernel_blocks.transpose(0, 2, 1))  # (4 or 0, H, H)
     doutput = output_grad_buffer(cache.mask, B, H, dtype)  # (B, H) or (0, H)
     run_rows(_backward_rows, B, dhs, dh, dc, cache.c0, cache.cs, cache.tanh_cs, cache.gates,
-             recurrent_kernel_t, kernel_blocks_t, cache.masks, loop_mask(cache.mask), doutput, dxw,
-             split=_backward_rows_split)
+             recurrent_kernel_t, kernel_blocks_t, cache.masks, loop_mask(cache.mask), doutput, dxw)
     drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, dxw, cache.masks)  # (H, 4H)
     return dxw, drecurrent_kernel, dh, dc
 
@@ -326,15 +307,6 @@ def _inference_rows(x, kernel, positions, bias, recurrent_kernel, h0, c0, go_bac
                 c_last[r0 + k, j] = c[k, j]
 
 
-@njit(parallel=True, **JIT_OPTIONS)
-def _inference_rows_split(bounds, x, kernel, positions, bias, recurrent_kernel, h0, c0, go_backwards,
-                          chunk, ys, h_last, c_last):
-    """_inference_rows for each range of rows, as one parallel region (_common.run_rows)."""
-    for part in prange(bounds.shape[0] - 1):
-        _inference_rows(x, kernel, positions, bias, recurrent_kernel, h0, c0, go_backwards, chunk,
-                        ys, h_last, c_last, bounds[part], bounds[part + 1])
-
-
 def lstm_inference(x, kernel, bias, recurrent_kernel, h0, c0, go_backwards=False,
                    return_sequences=True, activation="tanh", recurrent_activation="sigmoid"):
     """The forward pass of a layer when no backward follows: the outputs of
@@ -375,6 +347,5 @@ def _run_inference(x, kernel, positions, bias, recurrent_kernel, h0, c0, go_back
     h_last = np.empty((B, H), dtype)  # (B, H)
     c_last = np.empty((B, H), dtype)  # (B, H)
     run_rows(_inference_rows, B, x, as_dtype(kernel, dtype), positions, bias, recurrent_kernel,
-             h0, c0, bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, kind="inference",
-             split=_inference_rows_split)
+             h0, c0, bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, kind="inference")
     return (ys if return_sequences else None), (h_last, c_last)

@@ -26,7 +26,7 @@ Supported: activation "tanh" or "relu"; anything else runs the reference (see `s
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, mask_blocks, recurrent_kernel_grad, run_rows, tanh,
@@ -73,7 +73,7 @@ def outputs_buffer(mask, h0, hs):
     return np.empty((T, B, H), hs.dtype)
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def write_outputs(mask, t, hs, outputs, b0, b1):
     """outputs[t] for rows b0..b1-1: h_t at a real row, else the output before it (zeros before
     a row's first real step), as bptt.ops.simple_rnn.mask_scan."""
@@ -91,7 +91,7 @@ def write_outputs(mask, t, hs, outputs, b0, b1):
                 outputs[t, b, j] = outputs[t - 1, b, j]
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def take_output_grads(dhs, mask, t, dh, doutput, b0, b1):
     """Step t's output gradient, as bptt.ops.simple_rnn.mask_scan_backward: it joins doutput
     (B, H), the gradient of output_t; at a real row output_t is h_t, so doutput is added to
@@ -108,7 +108,7 @@ def take_output_grads(dhs, mask, t, dh, doutput, b0, b1):
                 doutput[b, j] = zero
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def keep_held(mask, t, dstate, held, b0, b1):
     """Copy the rows of dstate masked at step t into held (row k = row b0 + k): a held state's
     gradient passes the step unchanged, and the step's GEMM is about to overwrite dstate."""
@@ -118,7 +118,7 @@ def keep_held(mask, t, dstate, held, b0, b1):
                 held[k, j] = dstate[b0 + k, j]
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **JIT_OPTIONS)
 def restore_held(mask, t, dstate, held, b0, b1):
     """Put back the rows keep_held kept."""
     for k in range(b1 - b0):
@@ -165,14 +165,6 @@ def _forward_rows(xw, recurrent_kernel, h0, masks, activation, mask, hs, outputs
                     h[b0 + k, j] = max(x[b0 + k, j] + a[k, j], zero)
         if outputs.shape[0]:
             write_outputs(mask, t, hs, outputs, b0, b1)
-
-
-@njit(parallel=True, **JIT_OPTIONS)
-def _forward_rows_split(bounds, xw, recurrent_kernel, h0, masks, activation, mask, hs, outputs):
-    """_forward_rows for each range of rows, as one parallel region (_common.run_rows)."""
-    for part in prange(bounds.shape[0] - 1):
-        _forward_rows(xw, recurrent_kernel, h0, masks, activation, mask, hs, outputs, bounds[part],
-                      bounds[part + 1])
 
 
 @njit(**JIT_OPTIONS)
@@ -222,14 +214,6 @@ def _backward_rows(dhs, dh, hs, recurrent_kernel_t, masks, activation, mask, dou
             restore_held(mask, t, dh, held, b0, b1)
 
 
-@njit(parallel=True, **JIT_OPTIONS)
-def _backward_rows_split(bounds, dhs, dh, hs, recurrent_kernel_t, masks, activation, mask, doutput, dxw):
-    """_backward_rows for each range of rows, as one parallel region (_common.run_rows)."""
-    for part in prange(bounds.shape[0] - 1):
-        _backward_rows(dhs, dh, hs, recurrent_kernel_t, masks, activation, mask, doutput, dxw,
-                       bounds[part], bounds[part + 1])
-
-
 def simple_rnn_forward(xw, recurrent_kernel, h0, activation="tanh", recurrent_mask=None, mask=None):
     """xw (T, B, H), recurrent_kernel (H, H), h0 (B, H), mask (T, B) bool or None
     -> (hs (T, B, H) the outputs, h_last (B, H) the last state, cache)."""
@@ -242,8 +226,7 @@ def simple_rnn_forward(xw, recurrent_kernel, h0, activation="tanh", recurrent_ma
     code = _ACTIVATIONS[activation]
     hs = np.empty((T, B, H), dtype)  # (T, B, H)
     outputs = outputs_buffer(mask, h0, hs)  # (T, B, H), or (0, B, H): the outputs are hs
-    run_rows(_forward_rows, B, xw, recurrent_kernel, h0, masks, code, loop_mask(mask), hs, outputs,
-             split=_forward_rows_split)
+    run_rows(_forward_rows, B, xw, recurrent_kernel, h0, masks, code, loop_mask(mask), hs, outputs)
     cache = SimpleRNNKernelCache(h0, hs, recurrent_kernel, masks, code, mask)
     return (outputs if outputs.shape[0] else hs), hs[-1], cache
 
@@ -259,6 +242,6 @@ def simple_rnn_backward(dhs, dh_last, cache):
     recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (H, H)
     doutput = output_grad_buffer(cache.mask, B, H, dtype)  # (B, H) or (0, H)
     run_rows(_backward_rows, B, dhs, dh, cache.hs, recurrent_kernel_t, cache.masks, cache.activation,
-             loop_mask(cache.mask), doutput, dxw, split=_backward_rows_split)
+             loop_mask(cache.mask), doutput, dxw)
     drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, dxw, cache.masks)  # (H, H)
     return dxw, drecurrent_kernel, dh
