@@ -13,6 +13,7 @@ _FLOATX = "float32"
 _KERNELS = os.environ.get("BPTT_KERNELS", "fused")
 _KERNEL_CHOICES = ("reference", "fused")
 _RNG = np.random.default_rng()
+_CHECK_FINITE = True
 
 
 def floatx():
@@ -44,6 +45,20 @@ def set_kernels(value):
     if value not in _KERNEL_CHOICES:
         raise ValueError(f"set_kernels expects one of {_KERNEL_CHOICES}, got {value!r}.")
     _KERNELS = value
+
+
+def get_check_finite():
+    """Whether fit and train_on_batch check each step's loss and gradients before applying it."""
+    return _CHECK_FINITE
+
+
+def set_check_finite(enabled):
+    """Check each training step's loss and gradients for NaN and inf before applying it (True,
+    the default) or not (False): bptt.models.finite."""
+    global _CHECK_FINITE
+    if not isinstance(enabled, bool):
+        raise ValueError(f"set_check_finite expects True or False, got {enabled!r}.")
+    _CHECK_FINITE = enabled
 
 
 def global_rng():

@@ -2,13 +2,15 @@
 
     bptt.config.set_num_threads(4)    # use 4 threads (None: every core this process may use)
     bptt.config.get_num_threads()     # how many the kernels use now
+    bptt.config.set_check_finite(False)  # fit: no NaN / inf check of each step (on by default)
 
 By default the kernels use every core the process may run on (its affinity mask, so `taskset`
 and container limits count), at most NUMBA_NUM_THREADS when that variable is set; how they split
 each kind of work is bptt.kernels.threads. A lower number leaves cores to other programs; the
 results are the same at any number, to float rounding.
 """
-from bptt.backend import backend, epsilon, floatx, image_data_format, set_floatx  # noqa: F401
+from bptt.backend import (backend, epsilon, floatx, get_check_finite,  # noqa: F401
+                          image_data_format, set_check_finite, set_floatx)
 
 
 def set_num_threads(n):

@@ -132,3 +132,37 @@ def test_csv_logger_writes_one_row_per_epoch_and_appends(tmp_path, kernels_setti
               callbacks=[callbacks.CSVLogger(path, separator=",", append=True)])
     lines = path.read_text().splitlines()
     assert len(lines) == 4 and lines[0].startswith("epoch") and lines[3].startswith("0,")
+
+
+# -- NaN is never an improvement (Keras 2's rule; Keras 3.15 takes a first NaN as the best) --
+
+def test_reduce_lr_on_plateau_counts_a_nan_as_no_improvement():
+    callback = callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_delta=0)
+    logged, final = driven(callback, [float("nan"), 1.0, float("nan"), 0.9])
+    # patience 1: each NaN epoch is one without improvement, so each cuts the rate (a first
+    # NaN taken as the best would have left 1.0 and then 0.9 no better than NaN: no cut at 2)
+    assert logged == [1, 0.5, 0.5, 0.25] and final == 0.25
+    assert callback.best == 0.9
+
+
+def test_early_stopping_never_takes_nan_as_the_best():
+    net = types.SimpleNamespace(stop_training=False, get_weights=lambda: [])
+    callback = callbacks.EarlyStopping(monitor="val_loss", patience=2)
+    callback.set_model(net)
+    callback.on_train_begin()
+    for epoch, value in enumerate([float("nan"), 0.8, 0.9]):
+        callback.on_epoch_end(epoch, {"val_loss": value})
+    assert callback.best == 0.8 and callback.best_epoch == 1 and not net.stop_training
+    callback.on_epoch_end(3, {"val_loss": float("nan")})
+    assert net.stop_training  # two epochs since 0.8, a NaN among them
+
+
+def test_model_checkpoint_best_only_skips_a_nan_epoch(tmp_path):
+    saved = []
+    net = types.SimpleNamespace(save=saved.append, save_weights=saved.append)
+    callback = callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch}.bptt"), save_best_only=True)
+    callback.set_model(net)
+    for epoch, value in enumerate([float("nan"), 0.7, float("nan"), 0.6]):
+        callback.on_epoch_end(epoch, {"val_loss": value})
+    assert [path.rsplit("/", 1)[1] for path in saved] == ["m-2.bptt", "m-4.bptt"]
+    assert callback.best == 0.6

@@ -1,5 +1,7 @@
 """Callbacks that watch a logged quantity: EarlyStopping and ModelCheckpoint (and the
 improvement rule they share with ReduceLROnPlateau)."""
+import math
+
 from bptt.callbacks.base import Callback
 
 
@@ -28,6 +30,11 @@ class _Monitor(Callback):
         return value
 
     def improved(self, value, best):
+        """Whether `value` beats `best` (None: nothing yet) by more than min_delta. NaN is never
+        an improvement, also as the first value (Keras 3.15 takes a first NaN as the best and
+        then never improves on it; Keras 2 started from +-inf, where NaN never wins)."""
+        if math.isnan(value):
+            return False
         return best is None or self.sign * (value - best) < -self.min_delta
 
 

@@ -15,10 +15,13 @@ each also appears in the logs as '<output>_loss', and metrics of output 'o' as '
 Every input check runs before a weight changes: a call that raises leaves weights and optimizer
 state as they were.
 """
+import warnings
+
 import numpy as np
 
-from bptt import callbacks as callbacks_module, data_adapter, losses, metrics
+from bptt import backend, callbacks as callbacks_module, data_adapter, losses, metrics
 from bptt import optimizers
+from bptt.models import finite
 from bptt.layers.base import Layer, unique_name
 from bptt.models.compile_args import (Slot, logits_activation, loss_weights_per_output,
                                       losses_per_output, metrics_per_output)
@@ -143,24 +146,37 @@ class Trainer(Layer):
             parts.append(value), douts.append(dout), from_logits.append(logits is not None)
         return total, parts, douts, from_logits
 
-    def _trainable_pairs(self):
+    def _trainable_pairs(self, names=None):
+        """(gradient, weight) of every trainable weight; with a list `names`, each one's name
+        is appended to it, in the same order."""
         pairs = []
         if not self.trainable:
             return pairs
         for layer in self._unique_layers():
             if isinstance(layer, Trainer):
-                pairs.extend(layer._trainable_pairs())
+                pairs.extend(layer._trainable_pairs(names))
             elif layer.trainable:
-                pairs.extend(layer_gradient_pairs(layer))
+                pairs.extend(layer_gradient_pairs(layer, names))
         return pairs
 
     def _train_step(self, xs, ys, sws):
+        """One step: (total loss, per-output losses, None), or, where the loss or a gradient is
+        not finite (bptt.models.finite), the same with what is not, and the step not applied."""
         outputs = self._forward_all(xs, training=True)
         total, parts, douts, from_logits = self._losses_and_grads(ys, outputs, sws)
         self._backward_all(douts, from_logits)
-        self.optimizer.apply_gradients(self._trainable_pairs())
+        pairs = self._trainable_pairs()
+        problem = None
+        if backend.get_check_finite():
+            found = finite.first_nonfinite(total, [grad for grad, _ in pairs])
+            if found is not None:
+                names = []
+                self._trainable_pairs(names)
+                problem = finite.describe(found, total, names)
+        if problem is None:
+            self.optimizer.apply_gradients(pairs)
         self._update_metrics(ys, outputs, sws)
-        return total, parts
+        return total, parts, problem
 
     def _test_step(self, xs, ys, sws):
         outputs = self._infer_all(xs)
@@ -290,9 +306,12 @@ class Trainer(Layer):
             totals, logs = self._new_totals(), {}
             for step, (xs, ys, sws) in enumerate(train.epoch()):
                 cbs.on_train_batch_begin(step)
-                total, parts = self._train_step(xs, ys, sws)
+                total, parts, problem = self._train_step(xs, ys, sws)
                 self._add_to_totals(totals, total, parts, len(xs[0]))
                 logs = self._logs(totals)
+                if problem is not None:
+                    self._stop_on_nonfinite(f"fit stopped at epoch {epoch + 1}, batch {step + 1} "
+                                            f"(batch index {step})", problem)
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
@@ -304,6 +323,14 @@ class Trainer(Layer):
                 break
         cbs.on_train_end()
         return history
+
+    def _stop_on_nonfinite(self, where, problem):
+        """A step's loss or gradient was NaN or inf: it was not applied, so the weights are
+        those of the last finite step; say so, and end fit after this batch."""
+        self.stop_training = True
+        warnings.warn(f"{where}: {problem}. The step was not applied: the weights are those "
+                      f"after the last finite step. {finite.LIKELY_CAUSES}", RuntimeWarning,
+                      stacklevel=3)
 
     def _evaluate_batches(self, source, progbar=None, callbacks=None):
         """The test loop of evaluate and of fit's validation, with Keras' test hooks."""
@@ -379,7 +406,9 @@ class Trainer(Layer):
             sws = data_adapter.class_weights_for(ys, class_weight)
         self._build_metrics()
         totals = self._new_totals()
-        total, parts = self._train_step(xs, ys, sws)
+        total, parts, problem = self._train_step(xs, ys, sws)
+        if problem is not None:
+            self._stop_on_nonfinite("train_on_batch", problem)
         self._add_to_totals(totals, total, parts, len(xs[0]))
         logs = self._logs(totals)
         return logs if return_dict else self._ordered(logs)
@@ -494,9 +523,10 @@ class Trainer(Layer):
         saving.load_weights(self, filepath)
 
 
-def layer_gradient_pairs(layer):
+def layer_gradient_pairs(layer, names=None):
     """(gradient, weight) for every trainable weight of a layer; an Embedding's gradient comes
-    as Keras on TensorFlow hands it over (optimizers.RowGradient)."""
+    as Keras on TensorFlow hands it over (optimizers.RowGradient). With a list `names`, each
+    weight's name ('layer/key') is appended to it."""
     squares = getattr(layer, "grad_squares", {})
     rows = getattr(layer, "grad_rows", {})
     lookups = getattr(layer, "grad_lookups", {})
@@ -509,4 +539,6 @@ def layer_gradient_pairs(layer):
         if key in squares:
             grad = optimizers.RowGradient(grad, squares[key], rows.get(key), lookups.get(key))
         pairs.append((grad, value))
+        if names is not None:
+            names.append(f"{layer.name}/{key}")
     return pairs
