@@ -21,7 +21,7 @@ from bptt.layers import symbolic
 from bptt.layers.base import output_mask
 from bptt.models import graph, shared
 from bptt.models.compile_args import logits_activation
-from bptt.models.training import Trainer
+from bptt.models.training import Trainer, one_call_at_a_time
 
 
 def _flat(value):
@@ -327,6 +327,7 @@ class Functional(Model):
         dxs = self._backward_all(douts, [False] * len(douts))
         return dxs[0] if self._inputs_nested is None else _pack(dxs, self._inputs_nested, None)
 
+    @one_call_at_a_time
     def __call__(self, x, training=False, **kwargs):
         if symbolic.any_symbolic(x, kwargs):
             return symbolic.call(self, x, training=training, **kwargs)

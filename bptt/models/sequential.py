@@ -15,7 +15,7 @@ from bptt.layers import LSTM, Embedding, InputLayer, Layer, deserialize, seriali
 from bptt.layers import lookup_inference, symbolic
 from bptt.layers.base import output_mask
 from bptt.models.functional import Model
-from bptt.models.training import Trainer, logits_activation
+from bptt.models.training import Trainer, logits_activation, one_call_at_a_time
 
 
 class Sequential(Model):
@@ -201,6 +201,7 @@ class Sequential(Model):
                 f", got x of shape {x.shape}."
             )
 
+    @one_call_at_a_time
     def __call__(self, x, training=False, **kwargs):
         if symbolic.any_symbolic(x, kwargs):
             return symbolic.call(self, x, training=training, **kwargs)

@@ -15,6 +15,8 @@ each also appears in the logs as '<output>_loss', and metrics of output 'o' as '
 Every input check runs before a weight changes: a call that raises leaves weights and optimizer
 state as they were.
 """
+import functools
+import threading
 import warnings
 
 import numpy as np
@@ -27,9 +29,23 @@ from bptt.models.compile_args import (Slot, logits_activation, loss_weights_per_
                                       losses_per_output, metrics_per_output)
 from bptt.progbar import Progbar
 
+def one_call_at_a_time(method):
+    """A model method that runs alone: calls from several threads on one model wait for each
+    other. A model keeps per-call state on itself and its layers (each layer's cache for the
+    backward, the last outputs' masks and logits, the metrics' running totals), so two calls
+    at once would mix them; one after the other, each gets what it would get alone. (The
+    kernels of one call already use every core.) Re-entrant: a callback may call the model."""
+    @functools.wraps(method)
+    def alone(self, *args, **kwargs):
+        with self._call_lock:
+            return method(self, *args, **kwargs)
+    return alone
+
+
 class Trainer(Layer):
     def __init__(self, name=None, trainable=True, prefix="model"):
         super().__init__(name=name or unique_name(prefix), trainable=trainable)
+        self._call_lock = threading.RLock()
         self.optimizer = None
         self.loss = None
         self.compiled = False
@@ -76,6 +92,7 @@ class Trainer(Layer):
         return [None] * len(self.output_names)
 
     # -- compile -------------------------------------------------------------------------------
+    @one_call_at_a_time
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
@@ -260,6 +277,7 @@ class Trainer(Layer):
         return data_adapter.ArrayBatches(arrays, batch_size or 32, shuffle)
 
     # -- fit / evaluate / predict ------------------------------------------------------------------
+    @one_call_at_a_time
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -355,6 +373,7 @@ class Trainer(Layer):
         cbs.on_test_end(logs)
         return logs
 
+    @one_call_at_a_time
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         self._require_compiled("evaluate")
@@ -369,6 +388,7 @@ class Trainer(Layer):
         logs = self._evaluate_batches(source, progbar, cbs)
         return logs if return_dict else self._ordered(logs)
 
+    @one_call_at_a_time
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         source = self._batches((x, None, None), "predict", batch_size, steps=steps,
                                check_ids=False)
@@ -399,6 +419,7 @@ class Trainer(Layer):
         """One array for one output, else a list (a dict when the model's outputs were)."""
         return outputs[0] if len(outputs) == 1 else list(outputs)
 
+    @one_call_at_a_time
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._require_compiled("train_on_batch")
         xs, ys, sws = self._prepare(x, y, sample_weight, "train_on_batch")
@@ -413,6 +434,7 @@ class Trainer(Layer):
         logs = self._logs(totals)
         return logs if return_dict else self._ordered(logs)
 
+    @one_call_at_a_time
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
         xs, ys, sws = self._prepare(x, y, sample_weight, "test_on_batch")
@@ -423,10 +445,12 @@ class Trainer(Layer):
         logs = self._logs(totals)
         return logs if return_dict else self._ordered(logs)
 
+    @one_call_at_a_time
     def predict_on_batch(self, x):
         xs, _, _ = self._prepare(x, what="predict_on_batch", check_ids=False)
         return self._pack_outputs(self._infer_all(xs))
 
+    @one_call_at_a_time
     def reset_states(self):
         """Zero the states of every stateful layer inside (Keras 2's Model.reset_states)."""
         for layer in self._unique_layers():
@@ -458,6 +482,7 @@ class Trainer(Layer):
     def get_weights(self):
         return [w.copy() for w in self.weights]
 
+    @one_call_at_a_time
     def set_weights(self, weights):
         weights = list(weights)
         expected = [w.shape for w in self.weights]
@@ -507,16 +532,19 @@ class Trainer(Layer):
 
         return json.dumps(serialize(self), **kwargs)
 
+    @one_call_at_a_time
     def save(self, filepath, overwrite=True):
         from bptt import saving
 
         saving.save_model(self, filepath)
 
+    @one_call_at_a_time
     def save_weights(self, filepath, overwrite=True):
         from bptt import saving
 
         saving.save_weights(self, filepath)
 
+    @one_call_at_a_time
     def load_weights(self, filepath):
         from bptt import saving
 
