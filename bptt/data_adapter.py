@@ -20,7 +20,13 @@ def as_array(value, what):
             and len(value) > 1 and any(v.shape != value[0].shape for v in value):
         raise ValueError(f"{what} must be one array; got a list of {len(value)} arrays of "
                          "different shapes. Pad them first (bptt.utils.pad_sequences).")
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # NumPy refuses a list of sequences of different lengths
+        raise ValueError(
+            f"{what} must be a rectangular numeric array; NumPy could not make one of it "
+            f"({error}). Sequences of different lengths? Pad them first with "
+            "bptt.utils.pad_sequences(sequences, maxlen=...).") from None
     if array.dtype == object:
         raise ValueError(
             f"{what} must be a rectangular numeric array, got an object array of shape "

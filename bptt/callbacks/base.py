@@ -36,7 +36,15 @@ class CallbackList:
     """Calls each hook on every callback, in order."""
 
     def __init__(self, callbacks, model, params):
+        if isinstance(callbacks, Callback) or not isinstance(callbacks, (list, tuple)):
+            raise ValueError("callbacks must be a list of callbacks, e.g. "
+                             f"callbacks=[EarlyStopping()], got {callbacks!r}.")
         self.callbacks = list(callbacks)
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise ValueError(f"Each callback must be a bptt.callbacks.Callback (subclass "
+                                 f"it, or use LambdaCallback for plain functions), got "
+                                 f"{callback!r}.")
         for callback in self.callbacks:
             callback.set_model(model)
             callback.set_params(params)

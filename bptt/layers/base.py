@@ -43,6 +43,15 @@ def unique_name(prefix):
     return prefix if index == 0 else f"{prefix}_{index}"
 
 
+
+def check_weight_values(value, what):
+    """A weight array to copy in holds real numbers (bools and ints are cast, as Keras casts
+    them); text, objects and complex numbers are refused before anything changes."""
+    dtype = np.asarray(value).dtype
+    if not (np.issubdtype(dtype, np.number) or dtype == bool) \
+            or np.issubdtype(dtype, np.complexfloating):
+        raise ValueError(f"{what} must hold real numbers, got an array of dtype {dtype}.")
+
 class Layer:
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
                  batch_input_shape=None, **kwargs):
@@ -207,6 +216,7 @@ class Layer:
                     f"Layer '{self.name}' weight '{key}' has shape {target}, "
                     f"got an array of shape {np.shape(new)}."
                 )
+            check_weight_values(new, f"Layer '{self.name}' weight '{key}'")
         for key, new in zip(list(self.params), weights):
             self.params[key][...] = np.asarray(new, dtype=self.params[key].dtype)
 

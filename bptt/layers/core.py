@@ -8,7 +8,7 @@ Dense works on the last axis of an input of any rank >= 2, as Keras' Dense does:
 """
 import numpy as np
 
-from bptt import kernels
+from bptt import checks, kernels
 from bptt.layers.base import Layer
 from bptt.ops import activations
 
@@ -129,9 +129,7 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= rate < 1:
-            raise ValueError(f"Dropout rate must be in [0, 1), got {rate!r}.")
-        self.rate = float(rate)
+        self.rate = checks.in_range(rate, "rate", 0, 1, owner="Dropout")
         self.noise_shape = noise_shape
         self.seed = seed
         self._rng = np.random.default_rng(seed) if seed is not None else None

@@ -27,7 +27,7 @@ mask on unchanged with return_sequences (not reversed for go_backwards, as Keras
 import numpy as np
 
 
-from bptt import backend, kernels
+from bptt import backend, checks, kernels
 from bptt.layers.base import Layer
 from bptt.ops import activations
 
@@ -145,8 +145,7 @@ class _Recurrent(Layer):
         if not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"{type(self).__name__} expects a positive int `units`, got {units!r}.")
         for arg, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
-            if not 0 <= rate < 1:
-                raise ValueError(f"{type(self).__name__} `{arg}` must be in [0, 1), got {rate!r}.")
+            checks.in_range(rate, arg, 0, 1, owner=type(self).__name__)
         self.units = int(units)
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)

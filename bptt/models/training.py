@@ -23,8 +23,9 @@ import numpy as np
 
 from bptt import backend, callbacks as callbacks_module, data_adapter, losses, metrics
 from bptt import optimizers
-from bptt.models import finite
-from bptt.layers.base import Layer, unique_name
+from bptt.metrics import get as get_metric
+from bptt.models import arguments, finite
+from bptt.layers.base import Layer, check_weight_values, unique_name
 from bptt.models.compile_args import (Slot, logits_activation, loss_weights_per_output,
                                       losses_per_output, metrics_per_output)
 from bptt.progbar import Progbar
@@ -105,6 +106,9 @@ class Trainer(Layer):
             if spec is not None and not isinstance(spec, (list, tuple, dict)):
                 raise ValueError(f"Expected `{what}` argument to be a list, tuple, or dict. "
                                  f"Received instead: {what}={spec!r} of type {type(spec)}")
+            for specs in metrics_per_output(spec, names):  # an unknown name fails here, not in fit
+                for item in specs:
+                    get_metric(item)
         self.optimizer = optimizers.get(optimizer)
         self._losses, self._loss_weights = resolved, weights
         self.loss = resolved[0] if len(resolved) == 1 else loss
@@ -257,6 +261,8 @@ class Trainer(Layer):
         sws = None if sample_weight is None else data_adapter.as_list(
             sample_weight, list(self.output_names), "sample_weight", repeat=True)
         data_adapter.check_lengths(xs, ys, sws)
+        arguments.nonempty(xs, what)
+        arguments.sample_weights(sws)
         self._check_inputs(xs, what, check_ids)
         return xs, ys, sws
 
@@ -283,6 +289,9 @@ class Trainer(Layer):
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         self._require_compiled("fit")
+        arguments.fit_arguments(batch_size, epochs, verbose, validation_split, shuffle,
+                                initial_epoch, steps_per_epoch, validation_steps,
+                                validation_batch_size, validation_freq)
         dataset = data_adapter.is_dataset(x)
         if y is None and not dataset:
             raise ValueError("fit needs targets: model.fit(x, y, ...), or a dataset / generator "
@@ -311,7 +320,7 @@ class Trainer(Layer):
         verbose = 1 if verbose == "auto" else verbose
         history = callbacks_module.History()
         extra = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
-        cbs = callbacks_module.CallbackList(list(callbacks or []) + extra + [history], self,
+        cbs = callbacks_module.CallbackList(_as_list(callbacks) + extra + [history], self,
                                             {"epochs": epochs, "steps": train.steps,
                                              "verbose": verbose})
         self.history = history
@@ -341,6 +350,12 @@ class Trainer(Layer):
                 break
         cbs.on_train_end()
         return history
+
+    @staticmethod
+    def _check_loop_arguments(batch_size, steps, verbose):
+        arguments.count(batch_size, "batch_size", optional=True)
+        arguments.count(steps, "steps", optional=True)
+        arguments.verbose(verbose)
 
     def _stop_on_nonfinite(self, where, problem):
         """A step's loss or gradient was NaN or inf: it was not applied, so the weights are
@@ -377,12 +392,13 @@ class Trainer(Layer):
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
         self._require_compiled("evaluate")
+        self._check_loop_arguments(batch_size, steps, verbose)
         if y is None and not data_adapter.is_dataset(x):
             raise ValueError("evaluate needs targets: model.evaluate(x, y).")
         source = self._batches((x, y, sample_weight), "evaluate", batch_size, steps=steps)
         verbose = 1 if verbose == "auto" else verbose
         progbar = Progbar(source.steps or 1, verbose) if verbose else None
-        cbs = callbacks_module.CallbackList(callbacks or [], self,
+        cbs = callbacks_module.CallbackList(_as_list(callbacks), self,
                                             {"epochs": 1, "steps": source.steps,
                                              "verbose": verbose})
         logs = self._evaluate_batches(source, progbar, cbs)
@@ -390,11 +406,12 @@ class Trainer(Layer):
 
     @one_call_at_a_time
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        self._check_loop_arguments(batch_size, steps, verbose)
         source = self._batches((x, None, None), "predict", batch_size, steps=steps,
                                check_ids=False)
         verbose = 1 if verbose == "auto" else verbose
         progbar = Progbar(source.steps or 1, verbose) if verbose else None
-        cbs = callbacks_module.CallbackList(callbacks or [], self,
+        cbs = callbacks_module.CallbackList(_as_list(callbacks), self,
                                             {"epochs": 1, "steps": source.steps,
                                              "verbose": verbose})
         self.stop_predicting = False
@@ -493,6 +510,7 @@ class Trainer(Layer):
             if np.shape(new) != shape:
                 raise ValueError(f"Weight {index} of model '{self.name}' has shape {shape}, "
                                  f"got {np.shape(new)}.")
+            check_weight_values(new, f"Weight {index} of model '{self.name}'")
         start = 0
         for layer in self._unique_layers():
             count = len(layer.weights)
@@ -549,6 +567,18 @@ class Trainer(Layer):
         from bptt import saving
 
         saving.load_weights(self, filepath)
+
+
+def _as_list(callbacks):
+    """fit's, evaluate's and predict's `callbacks`: None, one callback, or a list of them."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, callbacks_module.Callback):
+        return [callbacks]
+    if isinstance(callbacks, (list, tuple)):
+        return list(callbacks)
+    raise ValueError("callbacks must be a list of callbacks, e.g. callbacks=[EarlyStopping()], "
+                     f"got {callbacks!r}.")
 
 
 def layer_gradient_pairs(layer, names=None):

@@ -16,6 +16,7 @@ by tests/kernels/test_adam.py.
 """
 import numpy as np
 
+from bptt import checks
 from bptt.optimizers.base import Optimizer, flush_subnormals
 
 
@@ -46,9 +47,10 @@ class Adam(Optimizer):
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, lazy_rows=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        owner = type(self).__name__
+        self.beta_1 = checks.in_range(beta_1, "beta_1", 0, 1, owner=owner)
+        self.beta_2 = checks.in_range(beta_2, "beta_2", 0, 1, owner=owner)
+        self.epsilon = checks.not_negative(epsilon, "epsilon", owner)
         self.amsgrad = amsgrad
         self.lazy_rows = bool(lazy_rows)
 

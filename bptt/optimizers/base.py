@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bptt import backend
+from bptt import backend, checks
 from bptt.optimizers import clipping
 
 
@@ -105,6 +105,10 @@ class Optimizer:
                     f"{type(self).__name__}: `{key}={value!r}` is a Keras option bptt does not "
                     f"implement; leave it at its default ({default!r})."
                 )
+        owner = type(self).__name__
+        for key, value in clip_args.items():
+            checks.positive(value, key, owner, optional=True)
+        checks.not_negative(weight_decay, "weight_decay", owner, optional=True)
         self.name = name or self._default_name
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
@@ -132,7 +136,7 @@ class Optimizer:
         if callable(value):
             self._learning_rate = value
         elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-            self._learning_rate = float(value)
+            self._learning_rate = checks.not_negative(value, "learning_rate", type(self).__name__)
         else:
             raise ValueError(
                 "Argument `learning_rate` should be a float or a callable that takes no "

@@ -12,6 +12,7 @@ it by tests/kernels/test_rmsprop.py.
 """
 import numpy as np
 
+from bptt import checks
 from bptt.optimizers.base import Optimizer, flush_subnormals
 
 
@@ -26,9 +27,10 @@ class RMSprop(Optimizer):
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.rho = rho
-        self.momentum = momentum
-        self.epsilon = epsilon
+        owner = type(self).__name__
+        self.rho = checks.in_range(rho, "rho", 0, 1, owner=owner)
+        self.momentum = checks.in_range(momentum, "momentum", 0, 1, high_open=False, owner=owner)
+        self.epsilon = checks.not_negative(epsilon, "epsilon", owner)
         self.centered = centered
 
     def _slot_names(self):
