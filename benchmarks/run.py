@@ -25,6 +25,9 @@ interleaved repetition by repetition, their order rotated; reported as median (m
     scaling                           one LSTM layer forward + backward over T x H, see scaling.py
     thread scaling                    training batch 128 and predict 5,000 at 1, 2, 4, ... threads
                                       up to the cores present, see thread_scaling.py
+    NaN / inf check (bptt)            fit's check of each step's loss and gradients: its time on
+                                      a step's gradients over a batch-32 step's, and steps with /
+                                      without it, see finite_check.py
     skipping padding (bptt, PyTorch)  ms/step on one batch of 32 reviews post-padded to 200 ids
                                       (padded_batch), padding computed against skipped (bptt:
                                       Embedding(mask_zero=False / True); PyTorch: plain /
@@ -49,7 +52,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a file too
 
-from benchmarks import contention, scaling, thread_scaling, workers  # noqa: E402
+from benchmarks import contention, finite_check, scaling, thread_scaling, workers  # noqa: E402
 from benchmarks.workloads.common import PADDED_BATCH, PADDED_LEN, PADDING_MODES  # noqa: E402
 from benchmarks.report import (TARGETS, first_run_row, padding_rows,  # noqa: E402
                                results_table, rss_row, summary, timed_row, write)
@@ -74,6 +77,7 @@ SETTINGS = {
         "thread_scaling": {"train_b128": {"batch": 128, "steps": 8, "warmup": 2},
                            "predict_5k": {"count": 5000, "batch_size": 1000, "warmup": 1},
                            "reps": 3},
+        "finite_check": {"batch": 32, "steps": 20, "warmup": 3, "reps": 6, "calls": 500},
     },
     "quick": {
         "train_b32": {"batch": 32, "steps": 5, "warmup": 2, "reps": 2},
@@ -89,6 +93,7 @@ SETTINGS = {
         "thread_scaling": {"train_b128": {"batch": 128, "steps": 2, "warmup": 1},
                            "predict_5k": {"count": 5000, "batch_size": 1000, "warmup": 1},
                            "reps": 1},
+        "finite_check": {"batch": 32, "steps": 3, "warmup": 1, "reps": 2, "calls": 50},
     },
 }
 
@@ -477,6 +482,14 @@ def main(argv=None):
             for name in [n for n in pool if n not in ("bptt", "torch")]:
                 pool.pop(name).close()  # the padded batch and scaling: bptt against PyTorch only
             padding_section(pool, settings["train_padding"], report, referee)
+            if "bptt" in pool:
+                log("NaN / inf check of each training step: bptt with it on and off")
+                try:
+                    report["finite_check"] = finite_check.run(pool["bptt"],
+                                                              settings["finite_check"], log=log)
+                except workers.WorkerError as error:
+                    report["errors"]["bptt finite check"] = str(error)
+                    log(f"  bptt failed:\n{error}")
             if {"bptt", "torch"} <= set(pool):
                 log("thread scaling: training batch 128 and predict 5,000 at each thread count")
                 report["thread_scaling"] = thread_scaling.run(
@@ -512,6 +525,8 @@ def main(argv=None):
         report["scaling_markdown"] = scaling.markdown(report["scaling"])
     if "thread_scaling" in report:
         report["thread_scaling_markdown"] = thread_scaling.markdown(report["thread_scaling"])
+    if "finite_check" in report:
+        report["finite_check_markdown"] = finite_check.markdown(report["finite_check"])
     report["contention"] = referee.report()
     report["machine"]["loadavg_end"] = os.getloadavg()
     report["duration_s"] = time.perf_counter() - wall_start
@@ -519,7 +534,7 @@ def main(argv=None):
 
     log("")
     log(report["table_markdown"])
-    for key in ("thread_scaling_markdown", "scaling_markdown"):
+    for key in ("thread_scaling_markdown", "finite_check_markdown", "scaling_markdown"):
         if key in report:
             log("")
             log(report[key])

@@ -69,6 +69,36 @@ class BpttWorkload(common.KerasAPIWorkload):
             layer.backward(dy)
         return forward_backward
 
+    def cmd_finite_check(self, batch, steps, warmup, reps, calls):
+        """fit's NaN / inf check (benchmarks/finite_check.py): ms per training step with it on
+        and off, alternating block by block (`reps` blocks of `steps` each way), then the
+        check alone on the last step's gradients, us per call over `calls`."""
+        from bptt import backend
+        from bptt.models import finite
+
+        before = backend.get_check_finite()
+        batches = self._batches(batch, warmup + steps, 0)
+        for x, y in batches[:warmup]:
+            self.train_step(x, y)
+        times = {True: [], False: []}
+        try:
+            for rep in range(reps):
+                for check in ((True, False) if rep % 2 == 0 else (False, True)):
+                    backend.set_check_finite(check)
+                    start = time.perf_counter()
+                    for x, y in batches[warmup:]:
+                        self.train_step(x, y)
+                    times[check].append(1e3 * (time.perf_counter() - start) / steps)
+        finally:
+            backend.set_check_finite(before)
+        grads = [grad for grad, _ in self.model._trainable_pairs()]
+        start = time.perf_counter()
+        for _ in range(calls):
+            finite.first_nonfinite(0.5, grads)
+        check_us = 1e6 * (time.perf_counter() - start) / calls
+        return {"on_ms": times[True], "off_ms": times[False], "check_us": check_us,
+                "batch": batch, "steps": steps, "reps": reps}
+
     def matmul_peak(self, n, repeats):
         return numpy_matmul_peak(n, repeats)
 
