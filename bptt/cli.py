@@ -17,7 +17,8 @@ EXIT_STATUS = """On failure, one line `bptt COMMAND: error: ...` on stderr (the 
 with --debug), and the exit status says which kind:
   0  success
   1  failure while running (a missing package, an internal error)
-  2  bad usage or input (arguments, model file, an empty text or file)"""
+  2  bad usage or input (arguments, model file, an empty text or file)
+  130  interrupted (Ctrl-C)"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,6 +112,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"bptt {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # whatever read stdout has stopped (`| head`): stop quietly, as cat
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 1
     except Exception as error:
         if args.debug:
             traceback.print_exc()
