@@ -97,7 +97,8 @@ def _word_ids_input(model):
 
 
 def _outputs(model):
-    """[(name, activation, units)] for each output of the model, named when there are several."""
+    """[(name, activation, units, last layer)] for each output of the model; a name where there
+    are several, an activation name or None where the last layer has none (Flatten, pooling)."""
     from bptt.models import Functional
 
     if isinstance(model, Functional):
@@ -111,8 +112,8 @@ def _outputs(model):
             raise InputError(
                 f"the model's output{f' {name!r}' if name else ''} has shape {shape}, one row per "
                 "word; bptt predict scores whole texts, one row of outputs per text")
-        activation = layer.get_config().get("activation") or "linear"  # a name, as saved
-        outputs.append((name, getattr(activation, "__name__", activation), shape[1]))
+        activation = layer.get_config().get("activation")  # a name, as saved
+        outputs.append((name, getattr(activation, "__name__", activation), shape[1], layer))
     return outputs
 
 
@@ -127,18 +128,21 @@ def print_scores(model, texts):
     ids = imdb.encode(texts, num_words=num_words, maxlen=maxlen)  # (N, maxlen)
     values = model.predict(ids, verbose=0)
     if isinstance(values, dict):
-        values = [values[name] for name, _, _ in outputs]
+        values = [values[output[0]] for output in outputs]
     elif not isinstance(values, (list, tuple)):
         values = [values]
-    for (name, activation, units), value in zip(outputs, values):
-        header, rows = _describe(activation, units, np.asarray(value))
+    for (name, activation, units, layer), value in zip(outputs, values):
+        header, rows = _describe(activation, units, np.asarray(value), layer)
         print(f"# {f'output {name!r}: ' if len(outputs) > 1 else ''}{header}")
         for row, text in zip(rows, texts):
             print(f"{row}  {text}")
 
 
-def _describe(activation, units, values):
+def _describe(activation, units, values, layer):
     """(header, one row per text) for the (N, units) values of an output."""
+    if activation is None:  # nothing says what the numbers are: print them, say only that
+        return (f"raw output of a {type(layer).__name__} layer, which has no activation",
+                [_indexed(row, "{:.4g}") if units > 1 else f"{row[0]:.4g}" for row in values])
     if units == 1 and activation == "sigmoid":
         return "P(positive) (one sigmoid unit)", [f"{v:.3f}" for v in values[:, 0]]
     if units == 1:

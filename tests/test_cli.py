@@ -107,6 +107,18 @@ def test_several_linear_units_are_raw_values_with_the_largest(tmp_path, capsys):
     assert line == "0:-1 1:3  top 1  a great film"
 
 
+def test_a_last_layer_without_activation_is_printed_raw(tmp_path, capsys):
+    model = models.Sequential([layers.Input(shape=(20,)), layers.Embedding(300, 2),
+                               layers.GlobalAveragePooling1D()])
+    model.layers[0].set_weights([np.full((300, 2), 0.25, "float32")])  # every id -> (0.25, 0.25)
+    model.save(tmp_path / "m.bptt")
+    status, out, _ = _run(capsys, "predict", tmp_path / "m.bptt", "a great film")
+    assert status == 0 and "P(positive)" not in out and "probabilit" not in out
+    assert out.splitlines() == [
+        "# raw output of a GlobalAveragePooling1D layer, which has no activation",
+        "0:0.25 1:0.25  a great film"]
+
+
 def test_a_model_with_two_outputs_prints_each_by_name(tmp_path, capsys):
     words = layers.Input(shape=(None,))
     h = layers.GRU(3)(layers.Embedding(300, 4)(words))
