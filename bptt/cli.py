@@ -1,30 +1,55 @@
 """The `bptt` command.
 
     bptt summary MODEL                 print a saved model's layers and parameter counts
-    bptt predict MODEL "text" ...      P(positive) of each text, for a model trained on
-                                       bptt.datasets.imdb (encoded the same way)
+    bptt predict MODEL "text" ...      score texts with a model trained on bptt.datasets.imdb
+                                       (encoded the same way); --file FILE or stdin for many
     bptt info                          versions, float type, kernels, BLAS in use
 """
 import argparse
+import os
 import sys
+import traceback
+
+from bptt import cli_predict
+from bptt.cli_predict import InputError, print_scores, read_texts
+
+EXIT_STATUS = """On failure, one line `bptt COMMAND: error: ...` on stderr (the traceback before it
+with --debug), and the exit status says which kind:
+  0  success
+  1  failure while running (a missing package, an internal error)
+  2  bad usage or input (arguments, model file, an empty text or file)
+  130  interrupted (Ctrl-C)"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors on one line (its status 2 kept)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def load(path):
+    """The model saved at `path`, or an InputError saying why not."""
+    from bptt.models import load_model
+
+    if not os.path.exists(path):
+        raise InputError(f"no file {path!r}: give the path of a model written by model.save")
+    if os.path.isdir(path):
+        raise InputError(f"{path!r} is a folder: give the path of a model written by model.save")
+    try:
+        return load_model(path, compile=False)
+    except (ValueError, KeyError, OSError) as error:  # not a model file, or not a readable one
+        message = str(error)
+        raise InputError(message if path in message else f"cannot load {path!r}: {message}")
 
 
 def _summary(args):
-    from bptt.models import load_model
-
-    load_model(args.model, compile=False).summary()
+    load(args.model).summary()
 
 
 def _predict(args):
-    from bptt.datasets import imdb
-    from bptt.models import load_model
-
-    model = load_model(args.model, compile=False)
-    embedding = model.layers[0]
-    maxlen = model._build_input_shape[1] or 50
-    ids = imdb.encode(args.texts, num_words=embedding.input_dim, maxlen=maxlen)
-    for text, p in zip(args.texts, model.predict(ids, verbose=0)[:, 0]):
-        print(f"{p:.3f}  {text}")
+    texts = read_texts(args.texts, args.file)  # the input is checked before the model is read
+    print_scores(load(args.model), texts)
 
 
 def _info(args):
@@ -35,27 +60,71 @@ def _info(args):
 
     print(f"bptt {bptt.__version__}, numpy {numpy.__version__}, floatx {bptt.floatx()}, "
           f"kernels {bptt.get_kernels()}")
-    for pool in threadpool_info():
+    pools = threadpool_info()
+    for pool in pools:
         print(f"  {pool.get('internal_api')} {pool.get('version')} "
               f"({pool.get('architecture')}, {pool.get('num_threads')} threads): "
               f"{pool.get('filepath')}")
+    if not any(pool.get("user_api") == "blas" for pool in pools):
+        print("  no BLAS library that threadpoolctl can see")
+
+
+def _parser():
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="on failure, print the traceback too")
+    layout = dict(epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="bptt", description=__doc__, **layout)
+    parser.add_argument("--debug", action="store_true", help="on failure, print the traceback too")
+    commands = parser.add_subparsers(dest="command", required=True)
+    summary = commands.add_parser("summary", parents=[common], help="print a saved model's summary",
+                                  **layout)
+    summary.add_argument("model", help="a model file written by model.save")
+    summary.set_defaults(run=_summary)
+    predict_ = commands.add_parser("predict", parents=[common],
+                                   help="score texts with a saved text model",
+                                   description=cli_predict.__doc__, **layout)
+    predict_.add_argument("model", help="a model file written by model.save")
+    predict_.add_argument("texts", nargs="*", metavar="TEXT",
+                          help="texts to score; with none and no --file, one per line on stdin")
+    predict_.add_argument("--file", metavar="FILE",
+                          help="score each line of FILE ('-': stdin); blank lines are skipped")
+    predict_.set_defaults(run=_predict)
+    info = commands.add_parser("info", parents=[common], help="versions, kernels and BLAS",
+                               **layout)
+    info.set_defaults(run=_info)
+    return parser
+
+
+def _one_line(text):
+    return " ".join(str(text).split())
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="bptt", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    summary = commands.add_parser("summary", help="print a saved model's summary")
-    summary.add_argument("model")
-    summary.set_defaults(run=_summary)
-    predict = commands.add_parser("predict", help="score texts with a saved sentiment model")
-    predict.add_argument("model")
-    predict.add_argument("texts", nargs="+")
-    predict.set_defaults(run=_predict)
-    info = commands.add_parser("info", help="versions, kernels and BLAS")
-    info.set_defaults(run=_info)
-    args = parser.parse_args(argv)
-    args.run(args)
-    return 0
+    """Run the command; its exit status (see EXIT_STATUS) is returned, not raised."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a usage error argparse has printed
+        return done.code or 0
+    try:
+        args.run(args)
+        return 0
+    except KeyboardInterrupt:
+        print(f"bptt {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # whatever read stdout has stopped (`| head`): stop quietly, as cat
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 1
+    except Exception as error:
+        if args.debug:
+            traceback.print_exc()
+        if isinstance(error, InputError):
+            status, message = 2, _one_line(error)
+        else:  # a failure while running: say what it was, in one line
+            status, message = 1, f"{type(error).__name__}: {_one_line(error)}"
+            message += "" if args.debug else " (run again with --debug for the traceback)"
+    print(f"bptt {args.command}: error: {message}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":
