@@ -44,11 +44,16 @@ def test_recurrent_kernel_grad_equals_the_sum_over_steps(rng, monkeypatch, hando
     assert_close(got, recurrent_kernel_grad_by_steps(h0, hs, da, masks), "drecurrent_kernel")
 
 
-def test_no_team_in_a_child_forked_after_numbas_threads_started():
+def test_no_team_in_a_child_forked_after_numbas_threads_started(monkeypatch):
     import os
 
-    if not _common.team_threads():
-        return  # nothing to check where there is no team to begin with
+    # A parent with a team, whatever this machine's threads: two OpenMP threads already started.
+    monkeypatch.setattr(threads_model, "limit", lambda: 2)
+    monkeypatch.setattr(_common.numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setattr(_common, "_NUMPY_BLAS_UNTIL", 0.0)
+    monkeypatch.setitem(_common._LAUNCHED, "layer", "omp")
+    monkeypatch.setitem(_common._LAUNCHED, "forked", False)
+    assert _common.team_threads()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: answer through the pipe and leave without running anything else
