@@ -291,7 +291,10 @@ def bidirectional(cell, x, forward_weights, backward_weights, *, merge_mode, ret
                                 bidirectional=True), state, x.dtype)
     x_t = _leaf(x)
     hs, last = module(x_t)  # hs (B, T, 2H); last: h_n (2, B, H), or (h_n, c_n) for the LSTM
-    states = [last[0][0], last[1][0], last[0][1], last[1][1]] if cell == "lstm" else [last[0], last[1]]
+    if cell == "lstm":  # forward h, c, then backward h, c
+        states = [last[0][0], last[1][0], last[0][1], last[1][1]]
+    else:
+        states = [last[0], last[1]]
     f, b = hs[..., :H], hs[..., H:]
     if not return_sequences:
         f, b = f[:, -1], b[:, 0]
