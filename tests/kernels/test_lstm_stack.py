@@ -178,18 +178,7 @@ def test_a_region_whose_two_iterations_run_on_one_thread_ends(rng):
     assert_close(h_last, expected[1][0], "h_last")
 
 
-def a_team_here(monkeypatch, layer="omp"):
-    """What team_threads() sees where numba's threads are `layer`, two of them, in the process
-    that started them, with NumPy's BLAS workers quiet."""
-    monkeypatch.setattr(_common.threads_model, "limit", lambda: 2)
-    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
-    monkeypatch.setattr(_common, "_NUMPY_BLAS_UNTIL", 0.0)
-    monkeypatch.setitem(_common._LAUNCHED, "layer", layer)
-    monkeypatch.setitem(_common._LAUNCHED, "forked", False)
-
-
-def test_used_only_for_a_few_sequences(monkeypatch):
-    a_team_here(monkeypatch)
+def test_used_only_for_a_few_sequences(a_team):
     assert lstm_stack.usable(1)
     assert lstm_stack.usable(lstm_stack.MAX_ROWS)
     assert not lstm_stack.usable(lstm_stack.MAX_ROWS + 1)
@@ -197,8 +186,7 @@ def test_used_only_for_a_few_sequences(monkeypatch):
 
 @pytest.mark.parametrize("condition", ["one numba thread", "one core", "workqueue threads",
                                        "NumPy's BLAS spinning"])
-def test_not_used_without_a_team(monkeypatch, condition):
-    a_team_here(monkeypatch)
+def test_not_used_without_a_team(a_team, monkeypatch, condition):
     if condition == "one numba thread":
         monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 1)
     elif condition == "one core":
@@ -210,8 +198,7 @@ def test_not_used_without_a_team(monkeypatch, condition):
     assert not lstm_stack.usable(1)
 
 
-def test_not_used_in_a_forked_child(monkeypatch):
-    a_team_here(monkeypatch)
+def test_not_used_in_a_forked_child(a_team, monkeypatch):
     monkeypatch.setitem(_common._LAUNCHED, "forked", True)  # as in a child forked after they began
     assert not lstm_stack.usable(1)
 
