@@ -25,7 +25,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q tests
 	BPTT_KERNELS=reference $(PY) -m pytest -q tests/layers tests/models tests/test_models.py \
-		tests/test_saving.py tests/test_end_to_end.py tests/test_keras_golden.py \
+		tests/test_saving.py tests/test_saving_layers.py tests/test_end_to_end.py tests/test_keras_golden.py \
 		tests/test_keras_golden_functional.py tests/test_keras_golden_masking.py \
 		tests/test_diagnostics.py
 

@@ -48,3 +48,18 @@ def kernels_setting():
     previous = backend.get_kernels()
     yield backend.set_kernels
     backend.set_kernels(previous)
+
+
+@pytest.fixture
+def a_team(monkeypatch):
+    """bptt.kernels._common.team_threads() answers as where numba's threads are OpenMP, two of
+    them, started in this process, and NumPy's BLAS workers are quiet, whatever this machine
+    has; the test may then change one condition (monkeypatch) to see the answer turn."""
+    from bptt.kernels import _common
+
+    monkeypatch.setattr(_common.threads_model, "limit", lambda: 2)
+    monkeypatch.setattr(_common.numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setattr(_common, "_NUMPY_BLAS_UNTIL", 0.0)
+    monkeypatch.setitem(_common._LAUNCHED, "layer", "omp")
+    monkeypatch.setitem(_common._LAUNCHED, "forked", False)
+    assert _common.team_threads()

@@ -22,7 +22,16 @@ def test_gradient_through_time_equals_finite_differences(float64, rng):
     dx = numerical_grad(lambda: model.evaluate(x, y, verbose=0), x)
     np.testing.assert_allclose(flows[model.layers[0].name],
                                np.linalg.norm(dx, axis=-1).mean(axis=0), rtol=1e-6)
-    assert flows[model.layers[1].name].shape == (6,)
+    # the LSTM's input is the SimpleRNN's output sequence: the same model's loss from there on
+    hs = model.layers[0].forward(x)  # (5, 6, 4)
+    upper = models.Sequential([layers.LSTM(3), layers.Dense(1, activation="sigmoid")])
+    upper.compile(optimizer="sgd", loss="binary_crossentropy")
+    upper.build((None, 6, 4))
+    upper.set_weights(model.get_weights()[3:])
+    assert upper.evaluate(hs, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0))
+    dhs = numerical_grad(lambda: upper.evaluate(hs, y, verbose=0), hs)
+    np.testing.assert_allclose(flows[model.layers[1].name],
+                               np.linalg.norm(dhs, axis=-1).mean(axis=0), rtol=1e-6)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)  # nothing trained
 

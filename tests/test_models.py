@@ -238,16 +238,43 @@ def test_callbacks(rng, tmp_path):
     stop = callbacks.EarlyStopping(monitor="loss", patience=1, min_delta=1e-4)
     history = model.fit(x, y, epochs=10, verbose=0, callbacks=[stop])
     assert len(history.history["loss"]) == 2  # no improvement with lr 0: stops after patience
-    path = tmp_path / "best.bptt"
-    model.compile(optimizer="adam", loss="binary_crossentropy")
-    model.fit(x, y, epochs=2, verbose=0, validation_split=0.25,
-              callbacks=[callbacks.ModelCheckpoint(str(path), save_best_only=True)])
-    assert path.exists()
     x_nan = x
     model.compile(optimizer=optimizers.SGD(learning_rate=1e30), loss="mse")
     history = model.fit(x_nan, y * 1e30, epochs=5, verbose=0, batch_size=4,
                         callbacks=[callbacks.TerminateOnNaN()])
     assert len(history.history.get("loss", [])) <= 1
+
+
+def test_model_checkpoint_save_best_only_keeps_the_best_epochs_model(rng, tmp_path):
+    """The file holds the model as it was at the end of the epoch with the lowest val_loss,
+    not the last one: the weights a callback saw then, and predictions to match."""
+    x, y = toy_data(rng, n=20)
+    set_random_seed(3)
+    model = tutorial_model()
+    # a learning rate high enough that val_loss falls, then rises again
+    model.compile(optimizer=optimizers.Adam(learning_rate=0.3), loss="binary_crossentropy")
+
+    class Record(callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.weights = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.weights.append(self.model.get_weights())
+
+    record = Record()
+    path = tmp_path / "best.bptt"
+    history = model.fit(x, y, epochs=6, batch_size=5, verbose=0, validation_split=0.25,
+                        callbacks=[record, callbacks.ModelCheckpoint(str(path),
+                                                                       save_best_only=True)])
+    val_loss = history.history["val_loss"]
+    best = int(np.argmin(val_loss))
+    assert 0 < best < len(val_loss) - 1, f"val_loss {val_loss}: the best epoch must be neither"
+    loaded = models.load_model(str(path))
+    for saved, then in zip(loaded.get_weights(), record.weights[best], strict=True):
+        np.testing.assert_array_equal(saved, then)
+    assert any(not np.array_equal(a, b) for a, b in zip(loaded.get_weights(), model.get_weights()))
+    model.set_weights(record.weights[best])
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def test_early_stopping_restores_best_weights(rng):

@@ -7,6 +7,8 @@ Letters: B batch, T time, I input features, H units, G gates (1, 4 or 3).
     gru(x, kernel, recurrent_kernel, bias, h0=None, *, dhs=None, dh_last=None, reset_after=True, ...)
     dense(x, kernel, bias=None, *, dy=None, activation="linear")
     activation(name, a, dy)
+    bidirectional(cell, x, forward_weights, backward_weights, *, merge_mode, return_sequences,
+                  dy, dstates=None)
 
 Layout. x is batch-major (B, T, I), as Keras' layers take it; with time_major=True it is
 (T, B, I). hs and dhs follow x. h0, c0, dh_last, dc_last and the returned h_last, c_last are
@@ -253,3 +255,64 @@ def activation(name, a, dy):
     y = TORCH_ACTIVATIONS[name](a_t)
     _loss([(y, dy)]).backward()
     return _numpy(y), _grad(a_t)
+
+
+_BIDIRECTIONAL = {
+    # cell: (PyTorch's module, Keras -> PyTorch weights, PyTorch -> Keras gradients)
+    "simple_rnn": (torch.nn.RNN, converters.simple_rnn_keras_to_torch,
+                   lambda *g: converters.simple_rnn_torch_to_keras(*g, gradients=True)),
+    "lstm": (torch.nn.LSTM, converters.lstm_keras_to_torch,
+             lambda *g: converters.lstm_torch_to_keras(*g, gradients=True)),
+    "gru": (torch.nn.GRU, converters.gru_keras_to_torch, converters.gru_torch_to_keras),
+}
+
+
+def bidirectional(cell, x, forward_weights, backward_weights, *, merge_mode, return_sequences,
+                  dy, dstates=None):
+    """Keras' Bidirectional through PyTorch's bidirectional=True module (SimpleRNN with tanh,
+    LSTM, GRU with reset_after=True), whose reverse direction reads the sequence backwards and
+    returns its outputs in forward time order.
+
+    x (B, T, I); the weights are each direction's Keras list. The output is the two directions'
+    sequences (or last states: the reverse one's sits at t = 0) merged by merge_mode ("concat",
+    "sum", "mul", "ave", or None for the pair); dy is its upstream gradient (a pair for None).
+    dstates, when given, are the upstream gradients of the returned states in Keras' order
+    (forward h [, c], then backward h [, c]).
+
+    Returns y (an array, or a pair), states (that order), dx, and "forward" / "backward": each
+    direction's gradients in Keras' layout [dkernel, drecurrent_kernel, dbias (None without)].
+    """
+    module_class, to_torch, to_keras = _BIDIRECTIONAL[cell]
+    H = forward_weights[1].shape[0]
+    use_bias = forward_weights[2] is not None
+    state = to_torch(*forward_weights, suffix="_l0")
+    state.update(to_torch(*backward_weights, suffix="_l0_reverse"))
+    module = _load(module_class(x.shape[-1], H, bias=use_bias, batch_first=True,
+                                bidirectional=True), state, x.dtype)
+    x_t = _leaf(x)
+    hs, last = module(x_t)  # hs (B, T, 2H); last: h_n (2, B, H), or (h_n, c_n) for the LSTM
+    if cell == "lstm":  # forward h, c, then backward h, c
+        states = [last[0][0], last[1][0], last[0][1], last[1][1]]
+    else:
+        states = [last[0], last[1]]
+    f, b = hs[..., :H], hs[..., H:]
+    if not return_sequences:
+        f, b = f[:, -1], b[:, 0]
+    if merge_mode is None:
+        y, pairs = [f, b], [(f, dy[0]), (b, dy[1])]
+    else:
+        y = {"concat": lambda: torch.cat([f, b], dim=-1), "sum": lambda: f + b,
+             "mul": lambda: f * b, "ave": lambda: (f + b) / 2}[merge_mode]()
+        pairs = [(y, dy)]
+    pairs += list(zip(states, dstates or []))
+    _loss(pairs).backward()
+    p = dict(module.named_parameters())
+
+    def direction(suffix):
+        grads = to_keras(*[_grad(p.get(f"{name}_l0{suffix}"))
+                           for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")])
+        return grads if use_bias else grads[:2] + [None]
+
+    return dict(y=[_numpy(t) for t in y] if merge_mode is None else _numpy(y),
+                states=[_numpy(t) for t in states], dx=_grad(x_t),
+                forward=direction(""), backward=direction("_reverse"))

@@ -178,14 +178,27 @@ def test_a_region_whose_two_iterations_run_on_one_thread_ends(rng):
     assert_close(h_last, expected[1][0], "h_last")
 
 
-def test_used_only_for_a_few_sequences(monkeypatch):
-    assert lstm_stack.usable(1) in (True, False)  # depends on numba's threads here
+def test_used_only_for_a_few_sequences(a_team):
+    assert lstm_stack.usable(1)
+    assert lstm_stack.usable(lstm_stack.MAX_ROWS)
     assert not lstm_stack.usable(lstm_stack.MAX_ROWS + 1)
-    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 1)
+
+
+@pytest.mark.parametrize("condition", ["one numba thread", "one core", "workqueue threads",
+                                       "NumPy's BLAS spinning"])
+def test_not_used_without_a_team(a_team, monkeypatch, condition):
+    if condition == "one numba thread":
+        monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 1)
+    elif condition == "one core":
+        monkeypatch.setattr(_common.threads_model, "limit", lambda: 1)
+    elif condition == "workqueue threads":
+        monkeypatch.setitem(_common._LAUNCHED, "layer", "workqueue")
+    else:
+        monkeypatch.setattr(_common, "_NUMPY_BLAS_UNTIL", time.monotonic() + 60)
     assert not lstm_stack.usable(1)
 
 
-def test_not_used_in_a_forked_child(monkeypatch):
+def test_not_used_in_a_forked_child(a_team, monkeypatch):
     monkeypatch.setitem(_common._LAUNCHED, "forked", True)  # as in a child forked after they began
     assert not lstm_stack.usable(1)
 

@@ -1,6 +1,7 @@
 """Dense, Activation, Dropout, Flatten and Input against PyTorch and finite differences."""
 import numpy as np
 import pytest
+import torch
 
 from bptt import layers
 from tests.helpers import torch_oracle
@@ -79,8 +80,14 @@ def test_dropout_scales_kept_units_and_is_identity_in_inference(rng):
 def test_flatten_and_input(rng):
     layer = layers.Flatten()
     x = rng.normal(size=(2, 3, 4))
-    assert layer.forward(x).shape == (2, 12)
-    assert layer.backward(np.ones((2, 12))).shape == (2, 3, 4)
+    dy = rng.normal(size=(2, 12))
+    # PyTorch's flatten of every axis after the batch (row-major, as Keras'), and its gradient
+    x_t = torch.tensor(x, requires_grad=True)
+    y_t = torch.flatten(x_t, start_dim=1)
+    (y_t * torch.tensor(dy)).sum().backward()
+    np.testing.assert_array_equal(layer.forward(x), y_t.detach().numpy())
+    np.testing.assert_array_equal(layer.backward(dy), x_t.grad.numpy())
+    assert layer.forward(x)[1, 4 * 2 + 3] == x[1, 2, 3]  # y[b, 4 i + j] = x[b, i, j]
     assert layer.compute_output_shape((None, 3, 4)) == (None, 12)
     inp = layers.Input(shape=(50,))
     assert inp.shape == (None, 50)

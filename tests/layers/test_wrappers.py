@@ -51,16 +51,8 @@ def test_bidirectional_lstm_matches_torch(merge_mode, return_sequences, float64,
                                        err_msg=f"{direction}/{key}")
 
 
-@pytest.mark.parametrize("cell", [layers.SimpleRNN, layers.GRU, layers.LSTM])
-def test_bidirectional_finite_differences_and_merge_none(cell, float64, rng):
-    layer = layers.Bidirectional(cell(3, return_sequences=True), merge_mode="mul")
-    layer.build((None, 4, 2))
-    random_weights(layer, rng)
-    check_layer_by_finite_differences(layer, rng.normal(size=(2, 4, 2)),
-                                      rng.normal(size=(2, 4, 3)))
-    pair = layers.Bidirectional(cell(3), merge_mode=None)
-    out = pair(rng.normal(size=(2, 4, 2)))
-    assert isinstance(out, list) and [o.shape for o in out] == [(2, 3), (2, 3)]
+# Every cell and merge mode (None included), with and without return_sequences and
+# return_state, against PyTorch and finite differences: tests/layers/test_bidirectional_oracles.py
 
 
 def test_bidirectional_keras_structure():
@@ -72,13 +64,6 @@ def test_bidirectional_keras_structure():
     assert [w.shape for w in layer.get_weights()] == [(128, 256), (64, 256), (256,)] * 2
     with pytest.raises(ValueError, match="merge_mode"):
         layers.Bidirectional(layers.LSTM(2), merge_mode="max")
-
-
-def test_bidirectional_return_state(float64, rng):
-    layer = layers.Bidirectional(layers.GRU(3, return_state=True))
-    out = layer(rng.normal(size=(2, 4, 2)))
-    assert [o.shape for o in out] == [(2, 6), (2, 3), (2, 3)]
-    np.testing.assert_allclose(out[0], np.concatenate(out[1:], axis=-1))
 
 
 def test_time_distributed_dense_matches_torch(floatx, rng):
