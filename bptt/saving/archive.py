@@ -2,10 +2,10 @@
 
 Nothing read here trusts a size it has not checked: an entry's declared size is checked before
 it is inflated, and the inflation stops at that size (zipfile's own cap; a stream that would go
-on is cut and fails its CRC). JSON entries may expand to `JSON_LIMIT` bytes at most; an array
-entry stored without compression is no larger than the file, and a compressed one may expand
-to `MAX_RATIO` times its compressed size (bptt writes arrays uncompressed; float weights
-compress by a few percent, so a larger ratio is a deflate bomb, not weights).
+on is cut and fails its CRC). A compressed entry may expand to `MAX_RATIO` times the bytes it
+takes in the file (bptt writes entries uncompressed; float weights and JSON compress far less
+than a deflate bomb's 1000:1), and a JSON entry to `JSON_LIMIT` bytes at most, so reading a file
+costs memory in proportion to its size, whatever its headers claim.
 
 An array's header (numpy's .npy format) is parsed by numpy's own header reader, with its limit
 on the header's length; its dtype must be one the caller allows, and its shape must be exactly
@@ -20,8 +20,8 @@ import numpy as np
 
 from bptt.saving.errors import ModelFileError
 
-JSON_LIMIT = 64 << 20  # bytes a JSON entry may expand to
-MAX_RATIO = 32  # how much a compressed array entry may expand
+JSON_LIMIT = 16 << 20  # bytes a JSON entry may expand to (a large model's config: ~1 MB)
+MAX_RATIO = 64  # how much a compressed entry may expand
 MAX_ENTRIES = 4096  # zip entries: a model file has a handful, a weights file one per weight
 FLOATS = (np.dtype("float32"), np.dtype("float64"))
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
@@ -58,7 +58,8 @@ class Archive:
         return list(self.infos)
 
     def read(self, name, limit=None):
-        """The bytes of entry `name`, at most `limit` (default: the entry's own bound)."""
+        """The bytes of entry `name`, at most `limit` bytes (and MAX_RATIO times its
+        compressed size)."""
         info = self.infos.get(name)
         if info is None:
             raise ModelFileError(f"{self.what} has no entry {name!r}.")
@@ -70,7 +71,9 @@ class Archive:
         if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
             raise ModelFileError(f"{self.what}: entry {name!r} is stored uncompressed but "
                                  f"declares {info.file_size} bytes in {info.compress_size}.")
-        bound = MAX_RATIO * info.compress_size + 4096 if limit is None else limit
+        bound = info.compress_size if info.compress_type == zipfile.ZIP_STORED else \
+            MAX_RATIO * info.compress_size + 4096
+        bound = bound if limit is None else min(bound, limit)
         if info.file_size > bound:
             raise ModelFileError(
                 f"{self.what}: entry {name!r} would expand to {info.file_size:,} bytes, more "
