@@ -112,8 +112,7 @@ def read_npy(data, what, dtypes=FLOATS):
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
         else:
             raise ValueError(f"unknown .npy version {version}")
-    except (ValueError, SyntaxError, TypeError, EOFError, RecursionError, MemoryError,
-            OverflowError) as error:
+    except Exception as error:  # numpy's parse: ValueError, SyntaxError, tokenize's TokenError...
         raise ModelFileError(f"{what}: not a valid .npy array ({str(error)[:200]}).") from None
     if dtypes == "text":
         ok = dtype.kind == "U" and len(shape) == 1 and dtype.itemsize <= 4096
@@ -123,6 +122,8 @@ def read_npy(data, what, dtypes=FLOATS):
         expected = "a 1-D array of text" if dtypes == "text" else [str(d) for d in dtypes]
         raise ModelFileError(f"{what}: an array of dtype {dtype} and shape {shape} is not "
                              f"read here; expected {expected}.")
+    if any(n < 0 for n in shape):
+        raise ModelFileError(f"{what}: the header declares a negative dimension, shape {shape}.")
     offset = stream.tell()
     size = math.prod(shape)
     if size * dtype.itemsize != len(data) - offset:

@@ -88,7 +88,7 @@ def check_dtypes(config, what):
         if isinstance(node, dict):
             owner = node.get("class_name", owner) if "config" in node else owner
             if "dtype" in node and not _dtype_ok(node["dtype"], owner):
-                raise ModelFileError(f"{what}: a {owner or 'layer'} has dtype "
+                raise ModelFileError(f"{what}: a layer of class {owner} has dtype "
                                      f"{node['dtype']!r}; bptt's layers compute in "
                                      f"{' or '.join(FLOAT_NAMES)}.")
             stack.extend((value, owner) for key, value in node.items() if key != "dtype")
