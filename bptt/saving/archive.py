@@ -22,7 +22,7 @@ from bptt.saving.errors import ModelFileError
 
 JSON_LIMIT = 16 << 20  # bytes a JSON entry may expand to (a large model's config: ~1 MB)
 MAX_RATIO = 64  # how much a compressed entry may expand
-MAX_ENTRIES = 4096  # zip entries: a model file has a handful, a weights file one per weight
+MAX_ENTRIES = 65536  # zip entries: a model file has a handful, a weights file one per weight
 FLOATS = (np.dtype("float32"), np.dtype("float64"))
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
