@@ -285,6 +285,9 @@ def test_broken_files_raise_model_file_error(saved, tmp_path):
         with pytest.raises(ModelFileError) as error:
             models.load_model(path)
         assert repr(str(path)) in str(error.value), name
+    for missing in (tmp_path / "absent.bptt", tmp_path):
+        with pytest.raises(ModelFileError, match="cannot be opened"):
+            models.load_model(missing)
 
 
 def test_broken_weights_files_raise_model_file_error(saved, tmp_path):

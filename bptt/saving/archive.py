@@ -35,6 +35,9 @@ class Archive:
         try:
             self.zip = zipfile.ZipFile(source)
             infos = self.zip.infolist()
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
+            raise ModelFileError(f"{what} cannot be opened ({error.strerror}); check the "
+                                 "path.") from error
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
                 NotImplementedError) as error:
             raise ModelFileError(f"{what} is not a {kind}: it cannot be read as a zip archive "

@@ -2,13 +2,14 @@
 import io
 import json
 import os
+import zipfile
 
 import numpy as np
 
-from bptt import __version__, losses, optimizers
+from bptt import __version__, initializers, losses, optimizers
+from bptt.initializers.skipping import WeightBudgetExceeded
 from bptt.saving import archive, declared, files, manifest, random_state
 from bptt.saving.compile_config import compile_config, compile_from
-from bptt.initializers.skipping import WeightBudgetExceeded
 from bptt.saving.errors import ModelFileError
 
 ENTRIES = ("config.json", "model.weights.npz", "optimizer.npz", manifest.NAME)
@@ -48,8 +49,6 @@ def save_model(model, filepath):
 
 
 def write_zip(handle, entries):
-    import zipfile
-
     with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as out:
         for name, data in entries.items():
             out.writestr(name, data)
@@ -58,7 +57,6 @@ def write_zip(handle, entries):
 def load_model(filepath, compile=True):
     """The model saved at `filepath`. See bptt.saving for what is checked and restored."""
     from bptt.models import Functional, Sequential
-    from bptt import initializers
 
     what = repr(os.fspath(filepath))
     config, weights, optimizer_state = read_model_file(filepath, what)
