@@ -230,8 +230,12 @@ def test_a_version_1_model_file_still_loads():
         assert json.loads(archive.read("config.json"))["format_version"] == 1
         assert "manifest.json" not in archive.namelist()
     model = models.load_model(f"{DATA}/bptt_model_v1.bptt")
-    np.testing.assert_array_equal(model.predict(expected["x"], verbose=0),
-                                  expected["predictions"])
+    stored = mf.npz_arrays(mf.entries(f"{DATA}/bptt_model_v1.bptt")["model.weights.npz"])
+    for index, weight in enumerate(model.weights):
+        np.testing.assert_array_equal(weight, stored[f"{index:04d}"])
+    # recorded with the fused kernels; the reference kernels may differ in the last bit
+    np.testing.assert_allclose(model.predict(expected["x"], verbose=0), expected["predictions"],
+                               rtol=1e-6)
     assert model.optimizer.iterations == int(expected["iterations"])
 
 
@@ -241,8 +245,8 @@ def test_a_version_1_weights_file_still_loads():
     for weight in model.weights:
         weight[...] = 0
     model.load_weights(f"{DATA}/bptt_weights_v1.weights.npz")
-    np.testing.assert_array_equal(model.predict(expected["x"], verbose=0),
-                                  expected["predictions"])
+    np.testing.assert_allclose(model.predict(expected["x"], verbose=0), expected["predictions"],
+                               rtol=1e-6)
 
 
 # -- all sorts of broken files: one error type, a message that says what -----------------------
