@@ -91,6 +91,18 @@ def test_weight_list_and_array_headers_declaring_huge_shapes_are_refused(saved, 
     refused(mf.write(tmp_path / "headers.bptt", crafted), "bytes follow it")
 
 
+def test_a_config_of_too_many_layers_is_refused_before_building(saved, tmp_path):
+    _, _, contents = saved
+
+    def edit(config):
+        config["config"]["layers"] += [{"class_name": "Dropout", "config": {"rate": 0.0}}] * 60000
+
+    crafted = mf.edit_config(contents, edit)
+    # reading its 3 MB of JSON under tracemalloc is what takes the time here
+    refused(mf.write(tmp_path / "many.bptt", crafted), "more than 50,000", seconds=4,
+            megabytes=64)
+
+
 def _npy(array):
     buffer = io.BytesIO()
     np.save(buffer, array)

@@ -3,7 +3,8 @@
 config.json says which weights the model has ("weights": name, shape, dtype of each, in
 get_weights order) and model.weights.npz holds them; the two must agree entry by entry before
 the model is built, and the built model must then have exactly those weights. The layers' float
-types must be ones bptt computes in (float32, float64): a file is not trusted to choose another.
+types must be ones bptt computes in (float32, float64): a file is not trusted to choose another;
+and a config may describe at most MAX_OBJECTS layers and other objects.
 """
 import numpy as np
 
@@ -13,6 +14,7 @@ FORMAT = "bptt.model"
 FORMAT_VERSION = 2  # 2: with manifest.json and random_state; 1: without
 FLOAT_NAMES = ("float32", "float64")
 MODEL_CLASSES = ("Sequential", "Functional")
+MAX_OBJECTS = 50_000  # layers, initializers, ... in one model config (large models: hundreds)
 
 
 def check_header(config, has_manifest, what):
@@ -45,7 +47,7 @@ def check_header(config, has_manifest, what):
             raise ModelFileError(f"{what}: weight {index} of config.json is {entry!r}; expected "
                                  "{'name': str, 'shape': [int >= 0, ...], 'dtype': 'float32' or "
                                  "'float64'}.")
-    check_dtypes(config["config"], what)
+    check_objects(config["config"], what)
 
 
 def check_arrays(declared, arrays, what):
@@ -79,14 +81,20 @@ def check_built(model, declared, what):
             f"{declared[first] if first < len(declared) else None}).")
 
 
-def check_dtypes(config, what):
-    """Every layer's dtype in the model config is float32 or float64 (or unset); an InputLayer
-    may take any numeric dtype (ids are integers)."""
-    stack = [(config, None)]
+def check_objects(config, what):
+    """The model config describes at most MAX_OBJECTS objects (building each costs time and
+    memory the file's size does not bound), and every layer's dtype is float32 or float64
+    (or unset); an InputLayer may take any numeric dtype (ids are integers)."""
+    stack, objects = [(config, None)], 0
     while stack:
         node, owner = stack.pop()
         if isinstance(node, dict):
-            owner = node.get("class_name", owner) if "config" in node else owner
+            if "config" in node and "class_name" in node:
+                owner = node["class_name"]
+                objects += 1
+                if objects > MAX_OBJECTS:
+                    raise ModelFileError(f"{what}: its model config describes more than "
+                                         f"{MAX_OBJECTS:,} layers and other objects.")
             if "dtype" in node and not _dtype_ok(node["dtype"], owner):
                 raise ModelFileError(f"{what}: a layer of class {owner} has dtype "
                                      f"{node['dtype']!r}; bptt's layers compute in "
