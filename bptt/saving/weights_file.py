@@ -5,7 +5,9 @@
     manifest.json             the SHA-256 digest of every other member (files before it lack it)
 
 It stays a .npz that `np.load(path)` opens. Loading matches arrays to the model's weights by
-order and shape, as two models of the same architecture name their layers differently.
+order and shape, as two models of the same architecture name their layers differently; arrays
+must be float32 or float64 (a float64 array loads into a float32 weight rounded, as Keras
+assigns it), and are read within the limits of bptt.saving.archive.
 """
 import io
 import os
