@@ -3,6 +3,7 @@ at a cost in memory bounded by the file's size, and nothing is built from what t
 not back."""
 import io
 import json
+import struct
 import time
 import tracemalloc
 import zipfile
@@ -160,6 +161,19 @@ def test_entry_longer_than_its_declared_size_is_cut_and_refused(saved, tmp_path)
                       + info.compress_size.to_bytes(4, "little") + smaller)
     path.write_bytes(bytes(raw))
     refused(path)
+
+
+def test_a_stored_entry_claiming_more_bytes_than_the_file_has_is_refused(saved, tmp_path):
+    """2 GB claimed by a 15 KB file: nothing is allocated for it."""
+    _, _, contents = saved
+    path = mf.write(tmp_path / "claims.bptt", contents)
+    raw = path.read_bytes()
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("model.weights.npz")
+    sizes = struct.pack("<III", info.CRC, info.compress_size, info.file_size)
+    assert raw.count(sizes) == 2  # the local header and the central directory
+    path.write_bytes(raw.replace(sizes, struct.pack("<III", info.CRC, 2**31, 2**31)))
+    refused(path, "past the end of the file")
 
 
 # -- what the file declares must match what it holds -------------------------------------------

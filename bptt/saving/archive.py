@@ -1,7 +1,7 @@
 """Reading a file's zip entries and .npy arrays within limits, whatever the file holds.
 
-Nothing read here trusts a size it has not checked: an entry's declared size is checked before
-it is inflated, and the inflation stops at that size (zipfile's own cap; a stream that would go
+Nothing read here trusts a size it has not checked: an entry must lie within the file, and its
+declared size is checked before it is inflated, and the inflation stops at that size (zipfile's own cap; a stream that would go
 on is cut and fails its CRC). A compressed entry may expand to `MAX_RATIO` times the bytes it
 takes in the file (bptt writes entries uncompressed; float weights and JSON compress far less
 than a deflate bomb's 1000:1), and a JSON entry to `JSON_LIMIT` bytes at most, so reading a file
@@ -42,6 +42,7 @@ class Archive:
                 NotImplementedError) as error:
             raise ModelFileError(f"{what} is not a {kind}: it cannot be read as a zip archive "
                                  f"({error}).") from error
+        self.size = self.zip.fp.seek(0, io.SEEK_END)  # the bytes there are to read
         if len(infos) > MAX_ENTRIES:
             raise ModelFileError(f"{what} has {len(infos)} entries; a bptt file has at most "
                                  f"{MAX_ENTRIES}.")
@@ -74,6 +75,11 @@ class Archive:
         if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
             raise ModelFileError(f"{self.what}: entry {name!r} is stored uncompressed but "
                                  f"declares {info.file_size} bytes in {info.compress_size}.")
+        if info.header_offset + info.compress_size > self.size:
+            raise ModelFileError(f"{self.what}: entry {name!r} declares {info.compress_size:,} "
+                                 f"bytes from offset {info.header_offset:,}, past the end of "
+                                 f"the file ({self.size:,} bytes); the file is cut short or "
+                                 "damaged.")
         bound = info.compress_size if info.compress_type == zipfile.ZIP_STORED else \
             MAX_RATIO * info.compress_size + 4096
         bound = bound if limit is None else min(bound, limit)
@@ -85,7 +91,8 @@ class Archive:
             with self.zip.open(info) as stream:
                 data = stream.read(info.file_size + 1)
         except Exception as error:  # BadZipFile (CRC), zlib.error, EOFError, OSError, ...
-            raise ModelFileError(f"{self.what}: entry {name!r} is damaged ({error}).") from error
+            raise ModelFileError(f"{self.what}: entry {name!r} is damaged "
+                                 f"({type(error).__name__}: {error}).") from error
         if len(data) != info.file_size:
             raise ModelFileError(f"{self.what}: entry {name!r} holds {len(data)} bytes, its "
                                  f"header says {info.file_size}.")
