@@ -2,7 +2,9 @@
 ModelFileError or loaded as exactly the saved model, never anything in between."""
 import io
 import json
+import struct
 import time
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -60,11 +62,22 @@ def _mutate_npz_headers(npz, rng):
     return _zip({**members, name: bytes(data)})
 
 
+def _find_all(data, part):
+    at = data.find(part)
+    while at >= 0:
+        yield at
+        at = data.find(part, at + 1)
+
+
 def mutations(raw, contents, rng):
     """(kind, bytes of a damaged file), seeded."""
     names = list(contents)
     kinds = ["zip bytes", "truncate", "config bytes", "array headers", "swap entries",
-             "insert", "delete", "config values"]
+             "insert", "delete", "config values", "zip sizes"]
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        fields = [struct.pack("<III", info.CRC, info.compress_size, info.file_size)
+                  for info in archive.infolist()]
+    size_fields = [(at, field) for field in fields for at in _find_all(raw, field)]
     while True:
         kind = kinds[int(rng.integers(len(kinds)))]
         if kind == "zip bytes":
@@ -86,6 +99,15 @@ def mutations(raw, contents, rng):
             at = int(rng.integers(len(raw)))
             yield kind, raw[:at] + bytes(rng.integers(256, size=int(rng.integers(1, 9)),
                                                       dtype=np.uint8)) + raw[at:]
+        elif kind == "zip sizes":  # an entry's sizes, in its local header or the directory
+            at, field = size_fields[int(rng.integers(len(size_fields)))]
+            crc, *sizes = struct.unpack("<III", field)
+            size = int(rng.integers(2**32))
+            if rng.integers(2):  # both, as a stored entry's are
+                sizes = [size, size]
+            else:
+                sizes[int(rng.integers(2))] = size
+            yield kind, raw[:at] + struct.pack("<III", crc, *sizes) + raw[at + 12:]
         elif kind == "delete":
             at = int(rng.integers(len(raw)))
             yield kind, raw[:at] + raw[at + int(rng.integers(1, 9)):]
@@ -103,6 +125,7 @@ def test_fuzzed_model_files_are_refused_or_identical(original, tmp_path):
     path = tmp_path / "fuzzed.bptt"
     outcomes = {}
     start = time.perf_counter()
+    tracemalloc.start()  # no damaged file may cost more memory than a few times its size
     for _, (kind, data) in zip(range(1200), mutations(raw, contents, rng)):
         path.write_bytes(data)
         try:
@@ -112,11 +135,15 @@ def test_fuzzed_model_files_are_refused_or_identical(original, tmp_path):
             continue
         assert snapshot(loaded) == reference, kind  # loaded: then exactly the saved model
         outcomes[kind, "identical"] = outcomes.get((kind, "identical"), 0) + 1
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     elapsed = time.perf_counter() - start
+    assert peak < 16 * 2**20, f"peak {peak / 2**20:.1f} MB"
     assert sum(outcomes.values()) == 1200
     # every kind of damage was tried, and most were refused
     assert {kind for kind, _ in outcomes} >= {"zip bytes", "truncate", "config bytes",
-                                              "array headers", "swap entries", "config values"}
+                                              "array headers", "swap entries", "config values",
+                                              "zip sizes"}
     assert sum(n for (_, outcome), n in outcomes.items() if outcome == "refused") > 900
     assert elapsed < 30, elapsed
 
