@@ -113,7 +113,8 @@ def mutations(raw, contents, rng):
             yield kind, raw[:at] + raw[at + int(rng.integers(1, 9)):]
         else:  # a value of config.json changed, with the manifest left as it was
             config = json.loads(contents["config.json"])
-            layer = config["config"]["layers"][int(rng.integers(1, len(config["config"]["layers"])))]
+            model_layers = config["config"]["layers"]
+            layer = model_layers[int(rng.integers(1, len(model_layers)))]
             key = sorted(layer["config"])[int(rng.integers(len(layer["config"])))]
             layer["config"][key] = [0, 1, -1, 10**9, None, "x", 0.5, True][int(rng.integers(8))]
             yield kind, _zip({**contents, "config.json": json.dumps(config).encode()})

@@ -288,7 +288,8 @@ def _broken_files(contents):
     yield "config not UTF-8", {**contents, "config.json": b"\xff\xfe{}"}
     yield "deep JSON", {**contents, "config.json": b"[" * 100000 + b"]" * 100000}
     yield "config a list", {**contents, "config.json": b"[1, 2]"}
-    yield "other format", {**contents, "config.json": json.dumps({**config, "format": "x"}).encode()}
+    yield "other format", {**contents, "config.json": json.dumps(
+        {**config, "format": "x"}).encode()}
     yield "future version", {**contents, "config.json": json.dumps(
         {**config, "format_version": 99}).encode()}
     yield "unknown class", {**contents, "config.json": json.dumps(

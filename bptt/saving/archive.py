@@ -1,8 +1,8 @@
 """Reading a file's zip entries and .npy arrays within limits, whatever the file holds.
 
-Nothing read here trusts a size it has not checked: an entry must lie within the file, and its
-declared size is checked before it is inflated, and the inflation stops at that size (zipfile's own cap; a stream that would go
-on is cut and fails its CRC). A compressed entry may expand to `MAX_RATIO` times the bytes it
+Nothing read here trusts a size it has not checked: an entry must lie within the file, its
+declared size is checked before it is inflated, and the inflation stops at that size (zipfile's
+own cap; a stream that would go on is cut and fails its CRC). A compressed entry may expand to `MAX_RATIO` times the bytes it
 takes in the file (bptt writes entries uncompressed; float weights and JSON compress far less
 than a deflate bomb's 1000:1), and a JSON entry to `JSON_LIMIT` bytes at most, so reading a file
 costs memory in proportion to its size, whatever its headers claim.
