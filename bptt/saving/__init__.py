@@ -17,11 +17,12 @@ synced to disk, then renamed over it; created as open() creates files (0666 less
 An optimizer setting a file cannot hold (a learning rate that is a Python callable) raises a
 ValueError before anything is written.
 
-Loading trusts nothing in the file. Entries are inflated only up to checked sizes and arrays
-read only in float32 / float64 with shapes their bytes back (archive.py); the manifest's
-digests are checked when there is one (files of format_version 1 have none, and still load);
-the declared weights must match the arrays, and the layers' dtypes be float32 / float64
-(declared.py), before the model is built; it is built without initializing its weights
+Loading trusts nothing in the file. Entries must lie within the file and are inflated only up
+to checked sizes (64 times their compressed bytes, 16 MB for JSON), and arrays are read only in
+float32 / float64 with shapes their bytes back (archive.py); the manifest's digests are checked
+when there is one (files of format_version 1 have none, and still load); the declared weights
+must match the arrays, the layers' dtypes be float32 / float64, and the config describe at most
+50,000 layers and other objects (declared.py), before the model is built; it is built without initializing its weights
 (initializers.skip_initialization), within the memory of the arrays it will receive, and must
 then have exactly the declared weights. Whatever is wrong, load_model and load_weights raise
 `ModelFileError` (a ValueError) saying what, and leave no model half-set.

@@ -67,7 +67,7 @@ def load_model(filepath, compile=True):
             model = kind.from_config(config["config"])
     except WeightBudgetExceeded as error:
         raise ModelFileError(f"{what}: its config describes weights larger than the arrays it "
-                             f"holds ({error})") from None
+                             f"holds ({error}).") from None
     except Exception as error:  # any layer's check of its arguments, or a broken graph
         raise ModelFileError(f"{what}: its model config cannot be built "
                              f"({type(error).__name__}: {error}).") from error
@@ -98,7 +98,8 @@ def read_model_file(filepath, what):
         unknown = sorted(set(names) - set(ENTRIES))
         if unknown or "config.json" not in names or "model.weights.npz" not in names:
             raise ModelFileError(
-                f"{what} is not a bptt model file: it holds {sorted(names)}, expected "
+                f"{what} is not a bptt model file: it holds {sorted(names)[:8]}"
+                f"{'...' if len(names) > 8 else ''}, expected "
                 f"config.json, model.weights.npz and optionally optimizer.npz, {manifest.NAME}.")
         listed = None
         if manifest.NAME in names:
