@@ -32,6 +32,8 @@ _ATTRIBUTES = {
     "Metric": ("bptt.metrics", "Metric"),
     "Optimizer": ("bptt.optimizers", "Optimizer"),
     "Initializer": ("bptt.initializers", "Initializer"),
+    # bptt's own: what every failure to read a model or weights file raises
+    "ModelFileError": ("bptt.saving", "ModelFileError"),
 }
 
 

@@ -155,8 +155,6 @@ CALLBACKS = _table(
 OPTIMIZERS = _table(
     ("Adadelta Adafactor Adagrad Adamax Ftrl Lamb Lion Muon Nadam ScheduleFreeAdamW",
      "use Adam, AdamW, RMSprop or SGD"),
-    ("schedules", "use callbacks.LearningRateScheduler, or a learning_rate that is a callable "
-                  "with no arguments"),
     ("LossScaleOptimizer", "bptt computes in float32 or float64 and needs no loss scaling"),
     ("MultiOptimizer OptimizerMap", "use one optimizer for the whole model"),
     ("legacy", "use the current optimizers"),

@@ -61,7 +61,7 @@ def test_file_is_json_and_arrays_and_loads_without_pickle(tmp_path, rng, monkeyp
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         config = json.loads(archive.read("config.json"))
-    assert names == {"config.json", "model.weights.npz"}
+    assert names == {"config.json", "model.weights.npz", "manifest.json"}
     assert config["format"] == "bptt.model" and config["class_name"] == "Sequential"
     assert [w["shape"] for w in config["weights"]] == [list(w.shape) for w in model.weights]
     # Any attempt to unpickle while loading fails the test.

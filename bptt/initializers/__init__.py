@@ -39,6 +39,8 @@ Layers call `get(identifier)(shape, dtype, rng)`; `get` takes a name, a class, a
 
     base.py      Initializer        constant.py  Zeros, Ones, Constant, Identity
     random.py    the random ones, compute_fans
+    skipping.py  skip_initialization(): weights allocated, not initialized (load_model's
+                 build, whose weights the file's arrays then replace)
 """
 import inspect
 import re
@@ -47,6 +49,7 @@ import numpy as np
 
 from bptt.initializers.base import Initializer
 from bptt.initializers.constant import Constant, Identity, Ones, Zeros
+from bptt.initializers.skipping import skip_initialization, skipping, uninitialized
 from bptt.initializers.random import (GlorotNormal, GlorotUniform, HeNormal, HeUniform,
                                       LecunNormal, LecunUniform, Orthogonal, RandomNormal,
                                       RandomUniform, TruncatedNormal, VarianceScaling,

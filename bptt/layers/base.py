@@ -172,6 +172,9 @@ class Layer:
     def add_weight(self, name, shape, initializer):
         from bptt import initializers
 
+        if initializers.skipping():  # its value will be overwritten (load_model)
+            self.params[name] = initializers.uninitialized(shape, self.dtype)
+            return self.params[name]
         value = initializers.get(initializer)(tuple(shape), self.dtype, self.rng())
         self.params[name] = np.ascontiguousarray(value, dtype=self.dtype)
         return self.params[name]

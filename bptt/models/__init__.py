@@ -10,7 +10,11 @@ from bptt.models.sequential import Sequential
 
 
 def load_model(filepath, compile=True, custom_objects=None, safe_mode=True):
-    """Load a model written by `model.save(path)`: architecture, weights, compile settings."""
+    """Load a model written by `model.save(path)`: architecture, weights, compile settings,
+    optimizer state and the seeded layers' random generators. With compile=True (and a file
+    saved compiled) it also restores the global random generator to its state at saving, so
+    that fit continues the saved run exactly. A file that cannot be read raises
+    bptt.ModelFileError (a ValueError); see bptt.saving for what is checked."""
     from bptt import saving
 
     return saving.load_model(filepath, compile=compile)

@@ -55,7 +55,7 @@ class Sequential(Model):
         self._layers.append(layer)
         if self._input_layer is not None:
             try:
-                self.build(self._input_layer.input_shape)
+                self._build_added()
             except Exception:
                 self._layers.pop()  # nothing half-changed
                 if declared:
@@ -74,17 +74,33 @@ class Sequential(Model):
             input_shape = self._input_layer.input_shape
         shape = tuple(input_shape)
         for layer in self._layers:
-            if not layer.built:
-                layer.build(shape)
-            shape = layer.compute_output_shape(shape)
-            if isinstance(shape, list):
-                raise ValueError(
-                    f"Layer '{layer.name}' returns several arrays (return_state=True or "
-                    "merge_mode=None); a Sequential model needs one output per layer."
-                )
+            shape = self._build_layer(layer, shape)
         self._build_input_shape = tuple(input_shape)
         self.output_shape = shape
         self.built = bool(self._layers)
+        self._built_layers = len(self._layers)
+
+    @staticmethod
+    def _build_layer(layer, shape):
+        """Build one layer of the stack on the shape below it; its output shape."""
+        if not layer.built:
+            layer.build(shape)
+        shape = layer.compute_output_shape(shape)
+        if isinstance(shape, list):
+            raise ValueError(
+                f"Layer '{layer.name}' returns several arrays (return_state=True or "
+                "merge_mode=None); a Sequential model needs one output per layer."
+            )
+        return shape
+
+    def _build_added(self):
+        """Build after `add`: only the new layer when the stack below it is built as it
+        stands (so adding n layers takes time in n), else the whole stack."""
+        if self.built and getattr(self, "_built_layers", None) == len(self._layers) - 1:
+            self.output_shape = self._build_layer(self._layers[-1], self.output_shape)
+            self._built_layers = len(self._layers)
+        else:
+            self.build(self._input_layer.input_shape)
 
     def _ensure_built(self, x):
         if not self.built or any(not layer.built for layer in self._layers):

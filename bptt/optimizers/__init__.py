@@ -6,6 +6,7 @@
     sgd.py       SGD, with optional (Nesterov) momentum
     adam.py      Adam (amsgrad; the opt-in lazy_rows), AdamW (Adam with weight decay 0.004)
     rmsprop.py   RMSprop (centered, momentum)
+    schedules.py learning rate schedules (ExponentialDecay, CosineDecay, ...), as Keras'
 
 Each optimizer's module docstring gives its exact update rule. `get` resolves a name, a config
 dict or an instance, as `keras.optimizers.get`.
@@ -14,8 +15,9 @@ from bptt.optimizers.adam import Adam, AdamW
 from bptt.optimizers.base import Optimizer, RowGradient
 from bptt.optimizers.rmsprop import RMSprop
 from bptt.optimizers.sgd import SGD
+from bptt.optimizers import schedules
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "get", "schedules"]
 
 _OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop)}
 

@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bptt import backend, checks
-from bptt.optimizers import clipping
+from bptt.optimizers import clipping, schedules
 
 
 class RowGradient(NamedTuple):
@@ -127,8 +127,11 @@ class Optimizer:
     # -- learning rate -----------------------------------------------------------------------
     @property
     def learning_rate(self):
-        """The current learning rate as a float (a callable is called with no arguments)."""
+        """The current learning rate as a float: a schedule's at the current `iterations`, a
+        callable's result (called with no arguments), or the number."""
         lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            return float(lr(self.iterations))
         return float(lr()) if callable(lr) else lr
 
     @learning_rate.setter
@@ -139,8 +142,8 @@ class Optimizer:
             self._learning_rate = checks.not_negative(value, "learning_rate", type(self).__name__)
         else:
             raise ValueError(
-                "Argument `learning_rate` should be a float or a callable that takes no "
-                f"arguments. Received instead: learning_rate={value!r}"
+                "Argument `learning_rate` should be a float, a LearningRateSchedule or a "
+                f"callable that takes no arguments. Received instead: learning_rate={value!r}"
             )
 
     # -- the public step ---------------------------------------------------------------------
@@ -294,7 +297,9 @@ class Optimizer:
     def get_config(self):
         return {
             "name": self.name,
-            "learning_rate": self._learning_rate,
+            "learning_rate": (schedules.serialize(self._learning_rate)
+                              if isinstance(self._learning_rate, schedules.LearningRateSchedule)
+                              else self._learning_rate),
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
@@ -308,6 +313,8 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config):
+        if isinstance(config.get("learning_rate"), dict):  # a schedule, as Keras saves one
+            config = {**config, "learning_rate": schedules.deserialize(config["learning_rate"])}
         return cls(**config)
 
     def _update_step(self, grad, variable, slots, lr, grad_square=None):
