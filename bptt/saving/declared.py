@@ -84,7 +84,7 @@ def check_built(model, declared, what):
 def check_objects(config, what):
     """The model config describes at most MAX_OBJECTS objects (building each costs time and
     memory the file's size does not bound), and every layer's dtype is float32 or float64
-    (or unset); an InputLayer may take any numeric dtype (ids are integers)."""
+    (or unset); an InputLayer may take any numeric dtype (ids are integers) or 'string'."""
     stack, objects = [(config, None)], 0
     while stack:
         node, owner = stack.pop()
@@ -109,6 +109,8 @@ def _dtype_ok(dtype, owner):
         return True
     if owner != "InputLayer" or not isinstance(dtype, str):
         return False
+    if dtype == "string":  # Keras' name for text inputs (a TextVectorization behind them)
+        return True
     try:
         return np.dtype(dtype).kind in "biuf"
     except TypeError:
