@@ -8,6 +8,7 @@ utils.timeseries_dataset_from_array's result, or a tf.data.Dataset read as NumPy
 """
 import itertools
 import math
+import numbers
 import random
 
 import numpy as np
@@ -110,6 +111,11 @@ def class_weights_to_sample_weights(y, class_weight):
     if missing:
         raise ValueError(f"class_weight has no weight for class(es) {missing}; "
                          f"it has {sorted(class_weight)}.")
+    for key, weight in class_weight.items():
+        if isinstance(weight, bool) or not isinstance(weight, numbers.Real) \
+                or not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"class_weight must map each class to a finite number >= 0, got "
+                             f"{weight!r} for class {key!r}.")
     lookup = np.vectorize(lambda c: float(class_weight[c]), otypes=[float])
     return lookup(classes)
 

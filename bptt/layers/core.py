@@ -181,7 +181,13 @@ class InputLayer(Layer):
             shape, batch_size = tuple(batch_shape[1:]), batch_shape[0]
         if shape is None:
             raise ValueError("Input needs a `shape` (without the batch axis), e.g. Input(shape=(50,)).")
-        self.shape = tuple(shape)
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        for size in shape:
+            if size is not None and (isinstance(size, bool) or not isinstance(
+                    size, (int, np.integer)) or size < 0):
+                raise ValueError(f"Input shape entries must be ints >= 0 or None (a size "
+                                 f"that varies), got shape={shape!r}.")
+        self.shape = shape
         self.batch_size = batch_size
         self.input_dtype = dtype
         self.built = True

@@ -259,6 +259,9 @@ class TimeDistributed(Layer):
     def __init__(self, layer, **kwargs):
         if isinstance(layer, dict):
             layer = _deserialize(layer)
+        if not isinstance(layer, Layer):
+            raise ValueError(f"TimeDistributed wraps a layer, e.g. "
+                             f"TimeDistributed(Dense(10)), got {layer!r}.")
         super().__init__(**kwargs)
         self.layer = layer
 

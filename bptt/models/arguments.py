@@ -78,3 +78,13 @@ def sample_weights(sws):
             where = "" if len(sws) == 1 else f" (output {index})"
             raise ValueError(f"sample_weight{where} must be finite and >= 0, got values such as "
                              f"{bad.tolist()}. Give a weight of 0 to leave a sample out.")
+
+
+def targets(ys):
+    """Targets hold numbers (class ids, one-hot rows or values), not text."""
+    for index, y in enumerate(ys or ()):
+        if y is not None and not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+            where = "" if len(ys) == 1 else f" (output {index})"
+            raise ValueError(f"y{where} must hold numbers, got dtype {y.dtype}. Encode labels "
+                             "as class ids first, e.g. classes, y = np.unique(labels, "
+                             "return_inverse=True).")

@@ -262,6 +262,7 @@ class Trainer(Layer):
             sample_weight, list(self.output_names), "sample_weight", repeat=True)
         data_adapter.check_lengths(xs, ys, sws)
         arguments.nonempty(xs, what)
+        arguments.targets(ys)
         arguments.sample_weights(sws)
         self._check_inputs(xs, what, check_ids)
         return xs, ys, sws

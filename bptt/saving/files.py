@@ -52,6 +52,9 @@ def remove_leftovers(path):
 def write_atomically(filepath, write):
     """Call write(binary file) on a temporary file, then put it in place of `filepath`."""
     path = os.path.abspath(os.fspath(filepath))
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{filepath!r} is a directory: give a file path, e.g. "
+                                f"{os.path.join(os.fspath(filepath), 'model.bptt')!r}.")
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     remove_leftovers(path)

@@ -157,3 +157,37 @@ def test_set_weights_refuses_text_before_changing_any_layer(trained, bad_index):
                                          r"numbers, got an array of dtype <U1"):
         net.set_weights(new)
     assert_unchanged(net, before)
+
+
+@pytest.mark.parametrize("weights", [{0: 1.0, 1: -2.0}, {0: 1.0, 1: float("nan")}, {0: "a", 1: 1}])
+def test_class_weights_must_be_finite_and_not_negative(trained, weights):
+    net, x, y = trained
+    before = state(net)
+    with pytest.raises(ValueError, match="class_weight must map each class to a finite number"):
+        net.fit(x, y, class_weight=weights, verbose=0)
+    assert_unchanged(net, before)
+
+
+def test_text_targets_get_a_clear_error(trained):
+    net, x, _ = trained
+    before = state(net)
+    with pytest.raises(ValueError, match=r"y must hold numbers, got dtype <U3.*np.unique"):
+        net.fit(x, np.array(["pos", "neg"] * 8), verbose=0)
+    assert_unchanged(net, before)
+
+
+def test_input_shape_and_time_distributed_are_checked_when_made():
+    with pytest.raises(ValueError, match=r"Input shape entries must be ints >= 0 or None.*\(-1,"):
+        layers.Input(shape=(-1,))
+    with pytest.raises(ValueError, match=r"Input shape entries.*'5'"):
+        layers.Input(shape=(3, "5"))
+    assert layers.Input(shape=(None, 4)).shape == (None, None, 4)  # the batch axis first
+    with pytest.raises(ValueError, match=r"TimeDistributed wraps a layer.*got 3"):
+        layers.TimeDistributed(3)
+
+
+def test_saving_to_a_directory_says_so_before_writing(trained, tmp_path):
+    net, _, _ = trained
+    with pytest.raises(IsADirectoryError, match="is a directory: give a file path"):
+        net.save(tmp_path)
+    assert list(tmp_path.iterdir()) == []
