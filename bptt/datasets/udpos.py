@@ -29,8 +29,6 @@ shuffles the batches). Ids, with the reserved ones of Keras' `StringLookup` ("" 
            never seen in training read 1.
     tags:  0 padding, then the 17 tags by training frequency (1 is NOUN).
 """
-import hashlib
-import importlib.metadata
 import json
 import os
 import zipfile
@@ -111,18 +109,9 @@ def _build(wheel):
 
 # --- the cache -----------------------------------------------------------------------------
 
-def _version(package):
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def _cache_file(folder):
     # the pinned wheel fixes the content, so the key needs no look at the wheel itself
-    ident = "|".join(map(str, (_FORMAT, _version("bptt"), REQUIREMENT)))
-    key = hashlib.sha256(ident.encode()).hexdigest()[:16]
-    return os.path.join(folder, f"udpos-{key}.npz")
+    return _cache.keyed_file(folder, "udpos", _FORMAT, _cache.bptt_version(), REQUIREMENT)
 
 
 def _unpack(arrays):
