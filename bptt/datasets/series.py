@@ -86,6 +86,8 @@ def _table(text, date_column, columns, date):
     dates, values = [], []
     for line, row in enumerate(rows[1:], start=2):
         try:
+            if len(row) != len(header):
+                raise ValueError(f"{len(row)} fields under a header of {len(header)}")
             dates.append(date(row[at[0]].strip()))
             values.append([float(row[i]) for i in at[1:]])
         except (IndexError, ValueError) as e:
