@@ -85,12 +85,14 @@ def _table(text, date_column, columns, date):
     at = [header.index(c) for c in wanted]
     dates, values = [], []
     for line, row in enumerate(rows[1:], start=2):
+        if not row:  # a blank line
+            continue
         try:
             if len(row) != len(header):
                 raise ValueError(f"{len(row)} fields under a header of {len(header)}")
             dates.append(date(row[at[0]].strip()))
             values.append([float(row[i]) for i in at[1:]])
-        except (IndexError, ValueError) as e:
+        except ValueError as e:
             raise ValueError(f"line {line} ({','.join(row)!r}) cannot be read: {e}") from None
     return dates, np.asarray(values, dtype=np.float64).reshape(len(dates), len(columns))
 
@@ -143,7 +145,8 @@ def _read(source, wheel):
         dates, values = _table(source.text(data), source.date_column, source.columns,
                                source.date)
         dates = np.asarray(dates, dtype="datetime64[D]")
-    except (ValueError, KeyError, OSError, EOFError, tarfile.TarError) as e:
+    except (ValueError, KeyError, OSError, EOFError, tarfile.TarError, zlib.error,
+            csv.Error) as e:
         raise ValueError(f"{source.member} in {wheel} is not the table that bptt expects ({e});"
                          " delete the wheel and it is fetched again.") from e
     if len(dates) == 0 or not bool(np.all(np.diff(dates) > np.timedelta64(0, "D"))):

@@ -23,7 +23,7 @@ MSFT_CSV = ("Date,Open,High,Low,Close,Volume,OpenInt\n"
 SP500_CSV = ("Date,Open,High,Low,Close,Adj Close,Volume\n"
              "1/4/1999,1229.22998,1248.810059,1219.099976,1228.099976,1228.099976,877000000\n"
              "12/31/2018,2498.939941,2509.23999,2482.820068,2506.850098,2506.850098,3442870000\n")
-SUNSPOTS_CSV = '"YEAR","SUNACTIVITY"\n1700,5\n1701,11\n1702,16\n1703,23\n'
+SUNSPOTS_CSV = '"YEAR","SUNACTIVITY"\n1700,5\n1701,11\n1702,16\n1703,23\n\n'  # a blank end
 
 # the rows above, read by hand
 EXPECTED = {
@@ -220,6 +220,8 @@ def test_a_damaged_wheel_says_to_delete_it(tmp_path):
     ("sunspots", "YEAR,SUNACTIVITY\n1701,5\n1700,11\n", "once each, in increasing order"),
     ("sunspots", "YEAR,SUNACTIVITY\n1700,5\n1700,11\n", "once each, in increasing order"),
     ("sunspots", "YEAR,SUNACTIVITY\n", "once each"),
+    ("sp500", SP500_CSV.replace("12/31/2018", "2/30/2018"), "not the table"),
+    ("sunspots", "YEAR,SUNACTIVITY\n1700,5\x00\n", "not the table"),
 ])
 def test_a_table_not_as_expected(tmp_path, name, text, match):
     make_wheel(tmp_path, name, text)
