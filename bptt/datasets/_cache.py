@@ -4,6 +4,8 @@ The folder is $BPTT_CACHE if set, else $XDG_CACHE_HOME/bptt, else ~/.cache/bptt.
 is only ever an optimisation: one that is missing, unreadable or corrupt reads as None and the
 caller rebuilds it; one that cannot be written is skipped with a warning.
 """
+import hashlib
+import importlib.metadata
 import os
 import tempfile
 import warnings
@@ -19,6 +21,21 @@ def cache_dir():
         return os.path.abspath(os.path.expanduser(configured))
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "bptt")
+
+
+def bptt_version():
+    """The installed bptt's version ("unknown" when run from a source tree), for cache keys."""
+    try:
+        return importlib.metadata.version("bptt")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def keyed_file(folder, prefix, *ident):
+    """`folder/prefix-KEY.npz`, KEY a short hash of `ident`: whatever fixes the file's content
+    (the layout's version, bptt's version, the pinned source), so that a change reads as a miss."""
+    key = hashlib.sha256("|".join(map(str, ident)).encode()).hexdigest()[:16]
+    return os.path.join(folder, f"{prefix}-{key}.npz")
 
 
 def load_arrays(path):

