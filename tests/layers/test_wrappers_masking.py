@@ -158,3 +158,41 @@ def test_time_distributed_checks_the_mask_as_keras(rng):
         layer(x, mask=np.ones(2, bool))
     with pytest.raises(ValueError, match=r"must be \(2, 4\)"):
         layer(x, mask=np.ones((2, 3), bool))
+
+
+def test_time_distributed_takes_a_new_time_length_each_batch(rng):
+    """Batches padded to their own longest sentence (the tagger's): one model trains and predicts
+    on time lengths that change from batch to batch (Keras 3.15's TimeDistributed fixes the length
+    it first saw), and a padded row's real steps get what the row alone gets."""
+    from bptt import models
+
+    model = models.Sequential([
+        layers.Input(shape=(None,), dtype="int32"),
+        layers.Embedding(20, 4, mask_zero=True),
+        layers.Bidirectional(layers.LSTM(3, return_sequences=True)),
+        layers.TimeDistributed(layers.Dense(5, activation="softmax")),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+
+    def batch(T):
+        lengths = rng.integers(1, T + 1, size=4)
+        lengths[0] = T
+        x = np.zeros((4, T), dtype=np.int32)
+        for row, n in enumerate(lengths):
+            x[row, :n] = rng.integers(1, 20, size=n)
+        return x, rng.integers(0, 5, size=(4, T)), lengths
+
+    def generator():
+        for T in (4, 9, 2, 6):
+            yield batch(T)[:2]
+
+    history = model.fit(generator(), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    for T in (3, 8):
+        x, y, lengths = batch(T)
+        assert np.isfinite(model.train_on_batch(x, y))
+        out = model.predict(x, verbose=0)
+        assert out.shape == (4, T, 5)
+        for row, n in enumerate(lengths):
+            alone = model.predict(x[row:row + 1, :n], verbose=0)
+            np.testing.assert_allclose(out[row, :n], alone[0], rtol=1e-5, atol=1e-6)
