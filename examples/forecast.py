@@ -46,7 +46,7 @@ SETTINGS = {
                  epochs=100, patience=10),
     "sp500": dict(column="Close", target="returns", window=20, units=32, batch_size=64,
                   epochs=100, patience=10),
-    "sunspots": dict(column="SUNACTIVITY", target="level", window=11, units=32, batch_size=16,
+    "sunspots": dict(column="SUNACTIVITY", target="level", window=11, units=64, batch_size=16,
                      epochs=1000, patience=100),
 }
 VALIDATION_FRACTION = TEST_FRACTION = 0.15
@@ -268,8 +268,10 @@ def main():
                  epochs=args.epochs, patience=args.patience, seed=args.seed, quick=args.quick)
     test = result["test"]
     if not args.no_plot:
+        modelled = "log returns" if result["target"] == "returns" else "the level"
         plot(args.plot or f"forecast_{args.series}.png", test["dates"], test["actual"],
-             test["forecasts"], f"{args.series}: one step ahead over the test period")
+             test["forecasts"], f"{args.series}: one step ahead over the test period "
+             f"({args.cell.upper()} on {modelled})")
     rmse, mae = result["errors"]["test"][args.cell.upper()]
     persistence_rmse = result["errors"]["test"]["persistence"][0]
     ar_rmse = result["errors"]["test"][f"AR({result['window']})"][0]
