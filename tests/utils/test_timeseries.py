@@ -140,6 +140,64 @@ def test_windows_are_gathered_per_batch_not_all_at_once():
     assert peak < 8 * 2**20, peak
 
 
+# --- edge cases, each as Keras 3.15 gives it ----------------------------------------------
+
+def test_data_exactly_one_window_long_gives_one_window():
+    (x,) = batches(timeseries_dataset_from_array(np.arange(3), None, 3))
+    np.testing.assert_array_equal(x, [[0, 1, 2]])
+
+
+def test_a_stride_past_the_last_start_keeps_only_the_first_window():
+    (x,) = batches(timeseries_dataset_from_array(np.arange(6), None, 3, sequence_stride=5))
+    np.testing.assert_array_equal(x, [[0, 1, 2]])  # the next start, 5, has no room
+
+
+def test_with_a_sampling_rate_the_target_still_goes_with_the_window_start():
+    (x, y), = batches(timeseries_dataset_from_array(np.arange(10), np.arange(100, 110), 3,
+                                                    sampling_rate=2, batch_size=8))
+    np.testing.assert_array_equal(x, [[0, 2, 4], [1, 3, 5], [2, 4, 6], [3, 5, 7], [4, 6, 8],
+                                      [5, 7, 9]])
+    np.testing.assert_array_equal(y, [100, 101, 102, 103, 104, 105])  # not the window's end
+
+
+def test_end_index_holds_the_last_sampled_step_below_it():
+    (x,) = batches(timeseries_dataset_from_array(np.arange(20), None, 3, sampling_rate=2,
+                                                 end_index=10, batch_size=10))
+    assert x[-1].tolist() == [5, 7, 9] and len(x) == 6  # start 6 would need data[10]
+
+
+def test_targets_longer_than_the_data_are_cut_to_the_windows():
+    (x, y), = batches(timeseries_dataset_from_array(np.arange(5), np.arange(10, 20), 2,
+                                                    batch_size=10))
+    np.testing.assert_array_equal(x, [[0, 1], [1, 2], [2, 3], [3, 4]])
+    np.testing.assert_array_equal(y, [10, 11, 12, 13])
+
+
+def test_a_start_index_with_no_room_left_gives_an_empty_dataset():
+    dataset = timeseries_dataset_from_array(np.arange(10), None, 3, start_index=8)
+    assert len(dataset) == 0 and batches(dataset) == []
+
+
+def test_a_seed_without_shuffle_leaves_the_order_alone():
+    (x,) = batches(timeseries_dataset_from_array(np.arange(6), None, 2, seed=3))
+    np.testing.assert_array_equal(x[:, 0], [0, 1, 2, 3, 4])
+
+
+def test_windows_of_a_grid_keep_its_axes_and_a_stride_skips_starts():
+    data = np.arange(24).reshape(6, 2, 2)  # (T, 2, 2)
+    (x,) = batches(timeseries_dataset_from_array(data, None, 2, sequence_stride=2,
+                                                 batch_size=5))
+    assert x.shape == (3, 2, 2, 2)
+    np.testing.assert_array_equal(x[1], data[2:4])
+
+
+def test_batch_size_none_yields_windows_without_a_batch_axis():
+    x, y = batches(timeseries_dataset_from_array(np.arange(8).reshape(4, 2), np.arange(4), 3,
+                                                 batch_size=None))[1]
+    np.testing.assert_array_equal(x, [[2, 3], [4, 5], [6, 7]])  # (L, F)
+    assert y.shape == () and y == 1
+
+
 # --- shuffle ---------------------------------------------------------------------------------
 
 def starts_of(dataset):
@@ -187,18 +245,32 @@ def test_shuffle_without_seed_follows_set_random_seed():
     assert first_pass() == first_pass()
 
 
+def test_shuffled_single_windows_come_once_each_keep_their_targets_and_repeat_by_seed():
+    make = lambda: timeseries_dataset_from_array(np.arange(30), np.arange(30), 3,
+                                                 batch_size=None, shuffle=True, seed=1)
+    dataset = make()
+    first = [int(x[0]) for x, _ in dataset]
+    second = [int(x[0]) for x, _ in dataset]
+    assert sorted(first) == list(range(28)) and first != second and first != sorted(first)
+    assert all(int(x[0]) == int(y) for x, y in dataset)
+    assert [int(x[0]) for x, _ in make()] == first  # a new dataset, the same seed
+
+
 # --- argument errors (Keras' checks) ---------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(start_index=-1), "start_index must be 0 or more"),
     (dict(start_index=10), "start_index must be below the data length 10"),
     (dict(start_index=5, end_index=5), "end_index must be above start_index"),
+    (dict(start_index=2, end_index=1), "end_index must be above start_index"),
     (dict(end_index=10), "end_index must be below the data length 10"),
     (dict(end_index=-2), "end_index must be above 0"),
     (dict(sampling_rate=0), "sampling_rate must be above 0"),
+    (dict(sampling_rate=-1), "sampling_rate must be above 0"),
     (dict(sampling_rate=10), "sampling_rate must be below the data length"),
     (dict(sequence_stride=0), "sequence_stride must be above 0"),
     (dict(sequence_stride=10), "sequence_stride must be below the data length"),
+    (dict(sequence_stride=11), "sequence_stride must be below the data length 10"),
     (dict(sequence_length=0), "sequence_length must be a whole number"),
     (dict(batch_size=0), "batch_size must be 1 or more"),
 ])
