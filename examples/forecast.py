@@ -27,9 +27,9 @@ with an 11-year window.
     python examples/forecast.py --series sunspots --cell gru --plot sun.png
     python examples/forecast.py --series msft --quick  # a small, fast run (used by the tests)
 
-The settings below (window, units, patience) were chosen on the validation period only. The
-plot of forecast against actual over the test period needs matplotlib (`pip install
-matplotlib`). The last line printed is `RESULT series=NAME rmse=X persistence_rmse=Y ...`.
+The settings (SETTINGS below) were chosen on the validation period only. The plot of forecast
+against actual over the test period needs matplotlib (`pip install matplotlib`). The last line
+printed is `RESULT series=NAME rmse=X persistence_rmse=Y ar_rmse=Z ...`.
 """
 import argparse
 import time
@@ -39,8 +39,11 @@ import numpy as np
 from bptt import callbacks, layers, models, utils
 from bptt.datasets import series as series_data
 
-# column read, what is modelled, window (steps of the past), units, largest batch, epochs,
-# early-stopping patience
+# The column read, what is modelled, the window (steps of the past read), the units, the batch
+# size, the most epochs and the early-stopping patience. Only the validation period chose among
+# settings: sunspots' 64 units and batches of 16 had the lowest validation RMSE (mean of 3
+# seeds) among 16, 32 or 64 units and batches of 8, 16 or 32; the prices' settings are first
+# choices, left as they were. The test period decided nothing.
 SETTINGS = {
     "msft": dict(column="Close", target="returns", window=20, units=32, batch_size=64,
                  epochs=100, patience=10),
