@@ -19,12 +19,13 @@ validation text divided by ln 2, read by a copy of the model with the trained we
 way (64 streams, states carried over). At the end, a batch-1 copy reads PRIME and then writes
 one character at a time, each drawn from softmax(logits / temperature).
 
-    python examples/shakespeare.py                     # 2,900 steps (4 passes over the text)
+    python examples/shakespeare.py                     # 2,900 steps (about 4 passes)
     python examples/shakespeare.py --steps 500 --temperature 0.5 --prime "$(cat my_scene.txt)"
     python examples/shakespeare.py --quick             # a small, fast version (used by the tests)
 
 The last line printed is `RESULT val_bpc=X.XXXX steps=N steps_per_s=Y.YY` (training steps per
-second, validation left out).
+second, validation left out). On 2 cores (Xeon, AVX-512) the full run took 6 min 43 s: 8.35
+steps/s, validation 2.51 bits per character after 2,300 steps and 2.44 after 2,900.
 """
 import argparse
 import math

