@@ -3,10 +3,13 @@ Keras, in one run.
 
     python -m benchmarks.charlm_speed                      # bptt, and Keras if found
     python -m benchmarks.charlm_speed --keras-python /path/to/keras-venv/bin/python
+    python -m benchmarks.charlm_speed --loop fit         # model.fit instead of train_on_batch
 
 The model: Embedding(84, 64) -> LSTM(256, return_sequences=True, stateful=True) -> Dense(84)
 (logits), sparse categorical crossentropy from logits, Adam (defaults), batch 64 x 100
-characters, `model.train_on_batch(x, y)` on consecutive batches with the states carried over.
+characters, `model.train_on_batch(x, y)` on consecutive batches with the states carried over
+(with --loop fit: one `model.fit(x, y, batch_size=64, shuffle=False, verbose=0)` per block over
+that block's batches, laid end to end).
 The ids are drawn once from a fixed seed (the time of a step does not depend on which
 characters come), the same arrays in both frameworks.
 
@@ -73,7 +76,7 @@ def _threading_layer(numba):
         return None
 
 
-def worker(framework, steps, blocks, warmup):
+def worker(framework, steps, blocks, warmup, loop):
     """Time the training steps in this process; print one JSON line."""
     if framework == "keras":
         import keras
@@ -91,16 +94,28 @@ def worker(framework, steps, blocks, warmup):
     model.compile(optimizer="adam",
                   loss=losses.SparseCategoricalCrossentropy(from_logits=True))
     x, y = batches(warmup + steps * blocks)
-    for k in range(warmup):
+    def fit(first, count):  # count batches from `first` on, in one call, in order
+        rows = slice(first, first + count)
+        history = model.fit(x[rows].reshape(-1, SEQ_LEN), y[rows].reshape(-1, SEQ_LEN),
+                            batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+        return history.history["loss"][-1]
+
+    if loop == "fit":
+        fit(0, warmup)
+    for k in range(warmup if loop == "train_on_batch" else 0):
         model.train_on_batch(x[k], y[k])
     rates, k = [], warmup
     for _ in range(blocks):
         start = time.perf_counter()
-        for _ in range(steps):
+        if loop == "fit":
+            loss = fit(k, steps)
+            k += steps
+        for _ in range(steps if loop == "train_on_batch" else 0):
             loss = model.train_on_batch(x[k], y[k])
             k += 1
         rates.append(steps / (time.perf_counter() - start))
-    print(json.dumps({"framework": framework, "steps_per_s": statistics.median(rates),
+    print(json.dumps({"framework": framework, "loop": loop,
+                      "steps_per_s": statistics.median(rates),
                       "blocks_steps_per_s": rates, "last_loss": float(np.asarray(loss)),
                       "ran": what_ran(framework)}), flush=True)
 
@@ -110,7 +125,7 @@ def run_worker(framework, python, args):
     env = workers.environment("keras-tf" if framework == "keras" else "bptt")
     command = [python, "-m", "benchmarks.charlm_speed", "--worker", framework,
                "--steps", str(args.steps), "--blocks", str(args.blocks),
-               "--warmup", str(args.warmup)]
+               "--warmup", str(args.warmup), "--loop", args.loop]
     done = subprocess.run(command, cwd=workers.ROOT, env=env, capture_output=True, text=True,
                           timeout=1200)
     lines = done.stdout.strip().splitlines()
@@ -135,10 +150,12 @@ def main():
     parser.add_argument("--blocks", type=int, default=3, help="timed blocks (median taken)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps first")
     parser.add_argument("--keras-python", default=None, help="an interpreter with keras")
+    parser.add_argument("--loop", choices=("train_on_batch", "fit"), default="train_on_batch",
+                        help="how the steps are run (the same in both frameworks)")
     parser.add_argument("--worker", choices=("bptt", "keras"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.steps, args.blocks, args.warmup)
+        worker(args.worker, args.steps, args.blocks, args.warmup, args.loop)
         return
     results = {"bptt": run_worker("bptt", sys.executable, args)}
     python = keras_python(args.keras_python)
@@ -156,7 +173,8 @@ def main():
         ratio = results["bptt"]["steps_per_s"] / results["keras"]["steps_per_s"]
         print(f"bptt / Keras: {ratio:.2f}x the steps per second")
     print("RESULT " + json.dumps({
-        "steps_per_s": {k: v["steps_per_s"] for k, v in results.items()}, "ratio": ratio,
+        "loop": args.loop, "steps_per_s": {k: v["steps_per_s"] for k, v in results.items()},
+        "ratio": ratio,
         "cpus": len(os.sched_getaffinity(0)), "machine": platform.processor() or
         platform.machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}))
 
