@@ -1,7 +1,8 @@
 """Training steps per second of the character model of examples/shakespeare.py, in bptt and in
 Keras, in one run.
 
-    python -m benchmarks.charlm_speed                      # bptt, and Keras if found
+    python -m benchmarks.charlm_speed                      # bptt, and Keras if found (this
+                                                           # Python or $BPTT_BENCH_KERAS_PYTHON)
     python -m benchmarks.charlm_speed --keras-python /path/to/keras-venv/bin/python
     python -m benchmarks.charlm_speed --loop fit         # model.fit instead of train_on_batch
 
@@ -37,7 +38,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 from benchmarks import workers  # noqa: E402
 
 VOCABULARY, EMBEDDING, UNITS, BATCH, SEQ_LEN = 84, 64, 256, 64, 100
-KERAS_PYTHONS = ("/work/kvenv/bin/python",)  # tried in order when --keras-python is not given
 
 
 def batches(count):
@@ -136,8 +136,11 @@ def run_worker(framework, python, args):
 
 
 def keras_python(given):
-    """The first interpreter with keras and tensorflow, or None."""
-    for python in ([given] if given else list(KERAS_PYTHONS)):
+    """The first interpreter with keras and tensorflow, or None: the one given, else this one,
+    then those of $BPTT_BENCH_KERAS_PYTHON (separated by ':', as benchmarks.run reads it)."""
+    candidates = [given] if given else [sys.executable] + [
+        path for path in os.environ.get("BPTT_BENCH_KERAS_PYTHON", "").split(":") if path]
+    for python in candidates:
         info = workers.probe(python) if os.path.exists(python) else None
         if info and info.get("keras") and info.get("tensorflow"):
             return python
