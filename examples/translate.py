@@ -36,7 +36,7 @@ import time
 
 import numpy as np
 
-from bptt import layers, models, optimizers, utils
+from bptt import callbacks, layers, models, optimizers, utils
 from bptt.progbar import Progbar
 
 START, END = "\t", "\n"  # the decoder's first input; the character that ends a translation
@@ -306,7 +306,7 @@ def main():
     args = parser.parse_args()
     num2words = load_num2words()
     utils.set_random_seed(args.seed)
-    n_train = args.train or (3000 if args.quick else 60_000)
+    n_train = args.train or (3000 if args.quick else 40_000)
     n_val, n_test = (300, 300) if args.quick else (1000, 2000)
     epochs = args.epochs or (4 if args.quick else 12)
     units = args.units or (64 if args.quick else 192)
@@ -328,7 +328,9 @@ def main():
     if not args.quick:
         model.summary()
     start = time.perf_counter()
-    model.fit(train, validation_data=val, epochs=epochs, verbose=2 if args.quick else 1)
+    slower = callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1)
+    model.fit(train, validation_data=val, epochs=epochs, callbacks=[slower],
+              verbose=2 if args.quick else 1)
     seconds = time.perf_counter() - start
     print(f"\nTrained {epochs} epochs in {seconds:.0f} s ({seconds / epochs:.1f} s per epoch, "
           "with the validation loss).")
