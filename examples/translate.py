@@ -20,16 +20,21 @@ French one character at a time (teacher forcing: in training it reads the true p
 character). Then an encoder model and a one-step decoder model are built from the same trained
 layers, and the test numbers are decoded greedily and with a beam search.
 
-Characters are one-hot vectors, as in the keras.io example: there are only some twenty of them,
-and a one-hot vector times the LSTM's kernel is already a learned embedding of each character.
+The encoder reads each English string backwards, as Sutskever, Vinyals and Le (2014) fed their
+encoder: the words the decoder writes first ("neuf cent ...") are then the last the encoder
+read, not sixty steps back. Characters are one-hot vectors, as in the keras.io example: there
+are only some twenty of them, and a one-hot vector times the LSTM's kernel is already a learned
+embedding of each character.
 Each training batch holds English strings of one length, so the encoder reads no padding and
 needs no mask; the French targets of a batch are padded after their end character, and sample
-weights keep that padding out of the loss and the accuracy.
+weights keep that padding out of the loss and the accuracy. Adam's learning rate is halved
+whenever the validation loss stops falling (ReduceLROnPlateau).
 
     python examples/translate.py            # the full run (about ten minutes on two cores)
     python examples/translate.py --quick    # a small, fast version (used by the tests)
 
-The last line printed is `RESULT exact_match=0.XXXX` (greedy decoding), then the beam's figures.
+The last line printed is `RESULT exact_match=0.XXXX cer=0.XXXX ...`: the beam search's exact
+matches and character error rate on the test numbers, then greedy decoding's.
 """
 import argparse
 import time
@@ -164,13 +169,15 @@ def build(n_in, n_out, latent_dim, learning_rate):
 
 
 def encode(encoder_model, english, source):
-    """The encoder's final states [h, c] for every string, computed a length at a time."""
+    """The encoder's final states [h, c] for every string (read backwards, as in training),
+    computed a length at a time."""
     states = None
     by_length = {}
     for row, text in enumerate(english):
         by_length.setdefault(len(text), []).append(row)
     for rows in by_length.values():
-        h, c = encoder_model.predict_on_batch(source.one_hot([source.ids(english[r], reverse=True) for r in rows]))
+        ids = [source.ids(english[row], reverse=True) for row in rows]
+        h, c = encoder_model.predict_on_batch(source.one_hot(ids))
         if states is None:
             states = [np.zeros((len(english), h.shape[1]), h.dtype) for _ in range(2)]
         states[0][rows], states[1][rows] = h, c

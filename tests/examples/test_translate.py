@@ -135,13 +135,25 @@ def test_split_keeps_the_numbers_apart():
     assert all(np.array_equal(a, b) for a, b in zip(again, (train, val, test)))
 
 
+def test_a_missing_num2words_is_named_with_its_pip_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "num2words", None)  # import num2words now fails
+    with pytest.raises(SystemExit, match="pip install num2words"):
+        translate.load_num2words()
+
+
 def test_quick_translation_run_learns_and_reports():
+    """An untrained model writes random characters (greedy decoding: character error rate 1.1-1.6 on
+    three seeds); after the quick run's few seconds it has at least learned how French numbers
+    are written, and below 0.8 it must have."""
     pytest.importorskip("num2words", reason="the example makes its data with num2words")
     done = subprocess.run([sys.executable, str(EXAMPLE), "--quick"], capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.strip().splitlines()
-    match = re.match(r"RESULT exact_match=(\d\.\d{4}) cer=(\d\.\d{4}) ", lines[-1])
+    match = re.fullmatch(r"RESULT exact_match=(\d\.\d{4}) cer=(\d+\.\d{4}) "
+                         r"greedy_exact_match=(\d\.\d{4}) greedy_cer=(\d+\.\d{4}) beam_width=4",
+                         lines[-1])
     assert match, lines[-1]
-    assert float(match.group(2)) < 0.5
+    assert float(match.group(4)) < 0.8
     assert any(line.startswith("Wrong (beam") for line in lines)
+    assert any(line.startswith("  beam, width 4: exact match") for line in lines)
