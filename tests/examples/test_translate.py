@@ -142,9 +142,9 @@ def test_a_missing_num2words_is_named_with_its_pip_command(monkeypatch):
 
 
 def test_quick_translation_run_learns_and_reports():
-    """An untrained model writes random characters (greedy decoding: character error rate 1.1-1.6 on
-    three seeds); after the quick run's few seconds it has at least learned how French numbers
-    are written, and below 0.8 it must have."""
+    """An untrained model writes random characters (greedy decoding: character error rate
+    1.1-1.6 on three seeds); after the quick run's few seconds it has at least learned how French
+    numbers are written, and below 0.8 it must have."""
     pytest.importorskip("num2words", reason="the example makes its data with num2words")
     done = subprocess.run([sys.executable, str(EXAMPLE), "--quick"], capture_output=True,
                           text=True, timeout=600)
