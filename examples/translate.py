@@ -64,7 +64,8 @@ def split_numbers(n_train, n_val, n_test, seed=0):
     drawn = np.random.default_rng(seed).permutation(np.arange(1000, LAST + 1))
     test = drawn[:n_test]
     val = drawn[n_test:n_test + n_val]
-    train = np.concatenate([np.arange(1000), drawn[n_test + n_val:n_test + n_val + n_train - 1000]])
+    rest = drawn[n_test + n_val:]
+    train = np.concatenate([np.arange(1000), rest[:n_train - 1000]])
     return train, val, test
 
 
