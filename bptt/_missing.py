@@ -188,7 +188,6 @@ UTILS = _table(
     ("disable_interactive_logging enable_interactive_logging is_interactive_logging_enabled",
      "pass verbose=0 to fit, evaluate and predict"),
     ("Config", "use a dict"),
-    ("Progbar", "fit, evaluate and predict draw Keras' progress bar themselves (verbose=1)"),
     ("bounding_boxes", _IMAGES),
     ("legacy", "use the current names"),
 )

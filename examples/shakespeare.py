@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from bptt import layers, losses, models, progbar, utils
+from bptt import layers, losses, models, utils
 from bptt.datasets import shakespeare
 
 # The text the model continues; edit it, or give --prime. Keep a line or more: the model learned
@@ -137,7 +137,7 @@ def main():
     training_seconds, val_bpc, step = 0.0, float("nan"), 0
     while step < steps:
         stop = min(step + every, steps)
-        bar = progbar.Progbar(stop - step)
+        bar = utils.Progbar(stop - step)  # bpc shown: the mean over the steps so far
         print(f"Steps {step + 1}-{stop}")
         nats = []
         start = time.perf_counter()

@@ -42,7 +42,7 @@ import time
 import numpy as np
 
 from bptt import callbacks, layers, models, optimizers, utils
-from bptt.progbar import Progbar
+from bptt.utils import Progbar
 
 START, END = "\t", "\n"  # the decoder's first input; the character that ends a translation
 LAST = 999_999

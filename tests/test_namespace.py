@@ -21,7 +21,7 @@ PRESENT = {
               "RepeatVector Reshape Permute Cropping1D ZeroPadding1D UpSampling1D serialize "
               "deserialize",
     "models": "Sequential Model load_model clone_model",
-    "utils": "set_random_seed pad_sequences to_categorical normalize clear_session",
+    "utils": "set_random_seed pad_sequences to_categorical normalize clear_session Progbar",
     "optimizers": "Optimizer SGD Adam AdamW RMSprop get",
     "losses": "Loss BinaryCrossentropy CategoricalCrossentropy SparseCategoricalCrossentropy "
               "MeanSquaredError MeanAbsoluteError MeanAbsolutePercentageError "

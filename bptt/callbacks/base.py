@@ -83,7 +83,8 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
-        self.progbar = Progbar(self.params["steps"], verbose=self.verbose)
+        self.progbar = Progbar(self.params["steps"], verbose=self.verbose,
+                               stateless_metrics=set())  # fit's logs are means already
 
     def on_train_batch_end(self, batch, logs=None):
         self.progbar.update(batch + 1, logs, finalize=False)

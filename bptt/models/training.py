@@ -398,7 +398,8 @@ class Trainer(Layer):
             raise ValueError("evaluate needs targets: model.evaluate(x, y).")
         source = self._batches((x, y, sample_weight), "evaluate", batch_size, steps=steps)
         verbose = 1 if verbose == "auto" else verbose
-        progbar = Progbar(source.steps or 1, verbose) if verbose else None
+        progbar = Progbar(source.steps or 1, verbose=verbose,
+                          stateless_metrics=set()) if verbose else None
         cbs = callbacks_module.CallbackList(_as_list(callbacks), self,
                                             {"epochs": 1, "steps": source.steps,
                                              "verbose": verbose})
@@ -411,7 +412,8 @@ class Trainer(Layer):
         source = self._batches((x, None, None), "predict", batch_size, steps=steps,
                                check_ids=False)
         verbose = 1 if verbose == "auto" else verbose
-        progbar = Progbar(source.steps or 1, verbose) if verbose else None
+        progbar = Progbar(source.steps or 1, verbose=verbose,
+                          stateless_metrics=set()) if verbose else None
         cbs = callbacks_module.CallbackList(_as_list(callbacks), self,
                                             {"epochs": 1, "steps": source.steps,
                                              "verbose": verbose})

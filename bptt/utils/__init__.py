@@ -4,6 +4,7 @@ import numpy as np
 
 from bptt import backend
 from bptt.backend import clear_session
+from bptt.progbar import Progbar
 from bptt.utils.py_dataset import PyDataset, Sequence
 from bptt.utils.sequence import pad_sequences
 from bptt.utils.timeseries import timeseries_dataset_from_array
@@ -60,7 +61,7 @@ def normalize(x, axis=-1, order=2):
 
 
 __all__ = ["set_random_seed", "pad_sequences", "to_categorical", "normalize", "clear_session",
-           "PyDataset", "Sequence", "timeseries_dataset_from_array"]
+           "PyDataset", "Sequence", "timeseries_dataset_from_array", "Progbar"]
 
 
 def __getattr__(name):
