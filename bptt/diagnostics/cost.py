@@ -32,7 +32,8 @@ What is counted, and how:
   (T, B, H) each and its four gates (T, B, 4H); a GRU keeps x, h0, h, its three gates (T, B, 3H),
   the recurrent h-block (T, B, H) and a (3, H, H) copy of its recurrent kernel in gate blocks;
   a SimpleRNN keeps x, h0 and h. The reference kernels keep no tanh(c) (LSTM) and no kernel
-  copy (GRU). Dropout adds its masks. Counted without a Keras mask (mask_zero / Masking), which
+  copy (GRU). Dropout adds its masks. A Dense layer keeps its output and its pre-activation
+  (one array when linear), an Activation layer its output and its input, an Embedding the ids. Counted without a Keras mask (mask_zero / Masking), which
   adds a (T, B) bool mask and a (T, B, H) output array per recurrent layer.
 
 The LSTM's forget gate saves no memory: BPTT keeps f_t for every step (a quarter of the gate

@@ -162,6 +162,14 @@ def test_activations_equal_the_caches(name, kernels, kernels_setting, rng):
     assert [row.activation_bytes for row in c.layers] == measured_bytes(model, _ids(rng, batch, steps))
 
 
+def test_tutorial_model_activations_at_its_demo_size(rng):
+    """Reviews of 50 words, batch 32: the caches of a real training forward."""
+    model = tutorial_model()
+    c = cost(model, 50, 32)
+    ids = rng.integers(1, 20000, size=(32, 50)).astype(np.intp)
+    assert [row.activation_bytes for row in c.layers] == measured_bytes(model, ids)
+
+
 def test_unknown_layer_gets_a_row_and_the_totals_say_so():
     from bptt.layers.base import Layer
 
