@@ -33,8 +33,9 @@ What is counted, and how:
   the recurrent h-block (T, B, H) and a (3, H, H) copy of its recurrent kernel in gate blocks;
   a SimpleRNN keeps x, h0 and h. The reference kernels keep no tanh(c) (LSTM) and no kernel
   copy (GRU). Dropout adds its masks. A Dense layer keeps its output and its pre-activation
-  (one array when linear), an Activation layer its output and its input, an Embedding the ids. Counted without a Keras mask (mask_zero / Masking), which
-  adds a (T, B) bool mask and a (T, B, H) output array per recurrent layer.
+  (one array when linear), an Activation layer its output and its input, an Embedding the ids.
+  Counted without a Keras mask (mask_zero / Masking), which adds a (T, B) bool mask and a
+  (T, B, H) output array per recurrent layer.
 
 The LSTM's forget gate saves no memory: BPTT keeps f_t for every step (a quarter of the gate
 cache), because dc_{t-1} = dc_t * f_t needs it. A GRU has three gate blocks against an LSTM's
@@ -49,10 +50,10 @@ from typing import Optional
 
 import numpy as np
 
-from bptt import backend, kernels
+from bptt import backend
 from bptt.layers.core import Activation, Dense, Dropout, Flatten, InputLayer
 from bptt.layers.embedding import Embedding
-from bptt.layers.recurrent import GRU, LSTM, SimpleRNN, _Recurrent
+from bptt.layers.recurrent import GRU, LSTM, _Recurrent
 from bptt.layers.reshaping import Reshape
 from bptt.layers.wrappers import Bidirectional, TimeDistributed
 
@@ -96,14 +97,16 @@ class Cost:
         self.unknown = [row.name for row in layers if not row.known]
         known = [row for row in layers if row.known]
         self.total = LayerCost(
-            "total", "", sum(row.weights for row in layers), sum(row.weight_bytes for row in layers),
+            "total", "", sum(row.weights for row in layers),
+            sum(row.weight_bytes for row in layers),
             sum(row.forward_flops for row in known), sum(row.backward_flops for row in known),
             sum(row.elementwise for row in known), sum(row.activation_bytes for row in known),
             note="excluding " + ", ".join(self.unknown) if self.unknown else "")
 
     def rows(self):
         """[{column: value}] per layer, then the totals' row (name 'total')."""
-        return [{key: value for key, value in asdict(row).items() if key not in ("keeps_output", "layout")}
+        hidden = ("keeps_output", "layout")
+        return [{key: value for key, value in asdict(row).items() if key not in hidden}
                 for row in self.layers + [self.total]]
 
     def __getitem__(self, name):
@@ -138,7 +141,9 @@ def _count(value):
 
 
 def _bytes(value):
-    return "?" if value is None else f"{value / 2**20:,.2f} MiB" if value >= 2**16 else f"{value:,} B"
+    if value is None:
+        return "?"
+    return f"{value / 2**20:,.2f} MiB" if value >= 2**16 else f"{value:,} B"
 
 
 def cost(model, timesteps, batch):
@@ -267,7 +272,8 @@ def _recurrent(layer, row, shape, itemsize, input_kept, layout, go_backwards=Non
     reset_after = isinstance(layer, GRU) and layer.reset_after
     bias = rows * width if layer.use_bias else 0
     recurrent_bias = rows * width if reset_after else 0  # added on h @ U at every step
-    row.forward_flops = 2 * rows * features * width + bias + 2 * rows * units * width + recurrent_bias
+    row.forward_flops = (2 * rows * features * width + bias
+                         + 2 * rows * units * width + recurrent_bias)
     row.backward_flops = (2 * 2 * rows * features * width + bias
                           + 2 * 2 * rows * units * width + recurrent_bias)
     row.elementwise = _CELL_ELEMENTWISE[layer.cell] * rows * units
@@ -275,7 +281,7 @@ def _recurrent(layer, row, shape, itemsize, input_kept, layout, go_backwards=Non
         row.elementwise += _ACTIVATION_ELEMENTWISE * rows * features
     row.activation_bytes = _recurrent_cache_elements(layer, batch, steps, features, input_kept,
                                                      layout, go_backwards) * itemsize
-    row.keeps_output, row.layout = True, "time"  # the output is the kept h (every step, or the last)
+    row.keeps_output, row.layout = True, "time"  # the output is the kept h (all steps, or last)
     if isinstance(layer, GRU):
         row.kind = f"GRU(reset_after={layer.reset_after})"
     return row
@@ -287,10 +293,12 @@ def _recurrent_cache_elements(layer, batch, steps, features, input_kept, layout,
     go_backwards = layer.go_backwards if go_backwards is None else go_backwards
     per_gate = layer.recurrent_dropout > 0 and gates > 1  # Keras' one mask per gate
     masks = gates if per_gate else 1
-    fused = layer.sequence_functions(per_gate_masks=per_gate)[0].__module__.startswith("bptt.kernels.")
+    forward = layer.sequence_functions(per_gate_masks=per_gate)[0]  # as the layer's forward picks
+    fused = forward.__module__.startswith("bptt.kernels.")
     # x in time-major order: read in place from a recurrent layer below, else a copy (made
     # anyway when one dropout mask multiplies it; one mask per gate multiplies each block)
-    shared = input_kept and layout == "time" and not go_backwards and (layer.dropout == 0 or per_gate)
+    shared = (input_kept and layout == "time" and not go_backwards
+              and (layer.dropout == 0 or per_gate))
     elements = 0 if shared else rows * features
     if layer.dropout > 0:
         elements += masks * batch * features

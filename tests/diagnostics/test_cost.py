@@ -159,7 +159,8 @@ def test_activations_equal_the_caches(name, kernels, kernels_setting, rng):
     batch, steps = 3, 5
     model.build((None, steps))
     c = cost(model, steps, batch)
-    assert [row.activation_bytes for row in c.layers] == measured_bytes(model, _ids(rng, batch, steps))
+    measured = measured_bytes(model, _ids(rng, batch, steps))
+    assert [row.activation_bytes for row in c.layers] == measured
 
 
 def test_tutorial_model_activations_at_its_demo_size(rng):
