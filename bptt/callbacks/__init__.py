@@ -1,5 +1,6 @@
 """Callbacks with Keras' names and hooks: History, ProgbarLogger, EarlyStopping, ModelCheckpoint,
-TerminateOnNaN, ReduceLROnPlateau, LearningRateScheduler, LambdaCallback, CSVLogger. A callback
+TerminateOnNaN, ReduceLROnPlateau, LearningRateScheduler, LambdaCallback, CSVLogger, and
+PlotHistory (the training curves as a PNG, each epoch; needs bptt[plot]). A callback
 sees `self.model` and gets logs (a dict of floats) at each hook.
 
 As in Keras 3: fit calls the train and epoch hooks, and the test hooks around its validation;
@@ -11,6 +12,7 @@ model.stop_evaluating or model.stop_predicting from a hook ends that loop after 
     monitor.py          EarlyStopping, ModelCheckpoint
     learning_rate.py    ReduceLROnPlateau, LearningRateScheduler
     lambda_callback.py  LambdaCallback          csv_logger.py  CSVLogger
+    plot_history.py     PlotHistory
 """
 from bptt.callbacks.base import (Callback, CallbackList, History, ProgbarLogger,
                                  TerminateOnNaN)
@@ -18,10 +20,11 @@ from bptt.callbacks.csv_logger import CSVLogger
 from bptt.callbacks.lambda_callback import LambdaCallback
 from bptt.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from bptt.callbacks.monitor import EarlyStopping, ModelCheckpoint
+from bptt.callbacks.plot_history import PlotHistory
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "TerminateOnNaN",
            "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler",
-           "LambdaCallback", "CSVLogger"]
+           "LambdaCallback", "CSVLogger", "PlotHistory"]
 
 
 def __getattr__(name):

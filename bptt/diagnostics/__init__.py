@@ -14,8 +14,9 @@ so with f near 1 it survives many steps.
 
 Nothing here changes a weight: the backward pass fills the layers' grads and stops there.
 """
+from bptt.diagnostics.cost import Cost, LayerCost, cost
 from bptt.diagnostics.flow import gradient_through_time, plot_gradient_through_time
 from bptt.diagnostics.gates import GATE_NAMES, gate_activations
 
-__all__ = ["GATE_NAMES", "gate_activations", "gradient_through_time",
+__all__ = ["Cost", "GATE_NAMES", "LayerCost", "cost", "gate_activations", "gradient_through_time",
            "plot_gradient_through_time"]
