@@ -182,9 +182,11 @@ def gru_step_cache(cache, t):
                         cache.reset_after, cache.activation, cache.recurrent_activation)
 
 
-def gru_backward(dhs, dh_last, cache):
+def gru_backward(dhs, dh_last, cache, record=None):
     """dhs (T, B, H) or None, dh_last (B, H) or None
-    -> (dxw (T, B, 3H), drecurrent_kernel (H, 3H), drecurrent_bias (3H,) or None, dh0 (B, H))."""
+    -> (dxw (T, B, 3H), drecurrent_kernel (H, 3H), drecurrent_bias (3H,) or None, dh0 (B, H)).
+
+    record: None, or record(t, dh) at every step, dh = dL/dh_t as in simple_rnn_backward."""
     T, B, H = cache.hs.shape
     dtype = cache.hs.dtype
     dxw = np.empty((T, B, 3 * H), dtype=dtype)  # (T, B, 3H)
@@ -192,10 +194,12 @@ def gru_backward(dhs, dh_last, cache):
     drecurrent_bias = np.zeros(3 * H, dtype=dtype) if cache.reset_after else None  # (3H,)
     dh = np.zeros((B, H), dtype=dtype) if dh_last is None else dh_last.copy()  # dL/dh_t
     if cache.mask is not None:
-        return _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel, drecurrent_bias)
+        return _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel, drecurrent_bias, record)
     for t in reversed(range(T)):
         if dhs is not None:
             dh = dh + dhs[t]  # h_t is both an output and the next step's input
+        if record is not None:
+            record(t, dh)
         dxw[t], dh, drecurrent_kernel_t, drecurrent_bias_t = gru_step_backward(dh, gru_step_cache(cache, t))
         drecurrent_kernel += drecurrent_kernel_t
         if cache.reset_after:
@@ -203,13 +207,15 @@ def gru_backward(dhs, dh_last, cache):
     return dxw, drecurrent_kernel, drecurrent_bias, dh
 
 
-def _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel, drecurrent_bias):
+def _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel, drecurrent_bias, record=None):
     """gru_backward through Keras' masked steps (see bptt/ops/simple_rnn.py)."""
     doutput = np.zeros_like(dh)  # (B, H) dL/d(output_t) from the steps that repeat it
     for t in reversed(range(len(dxw))):
         if dhs is not None:
             doutput = doutput + dhs[t]
         (dh_new,), doutput = mask_scan_backward(cache.mask[t], [dh], doutput)
+        if record is not None:
+            record(t, dh_new)
         step = gru_step_cache(cache, t)
         dxw[t], dh_prev, drecurrent_kernel_t, drecurrent_bias_t = gru_step_backward(dh_new, step)
         (dh,) = mask_hold_backward(cache.mask[t], [dh_prev], [dh])

@@ -77,14 +77,20 @@ def lstm_step_forward(xw_t, h_prev, c_prev, recurrent_kernel, activation="tanh",
     return h, c, cache
 
 
-def lstm_step_backward(dh, dc, cache):
-    """dh, dc (B, H) = dL/dh_t, dL/dc_t -> (dxw_t (B, 4H), dh_prev, dc_prev, drecurrent_kernel_t)."""
+def lstm_step_backward(dh, dc, cache, record=None):
+    """dh (B, H) = dL/dh_t, dc (B, H) = dL/dc_t from step t+1 only
+    -> (dxw_t (B, 4H), dh_prev, dc_prev, drecurrent_kernel_t).
+
+    record: None, or record(dh, dc) called with dh and the whole dL/dc_t, which adds the path
+    through h_t = o_t * act(c_t) to the one from c_{t+1}."""
     H = dh.shape[1]
     gates = cache.gates
     i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
     act_c = activations.apply(cache.activation, cache.c)  # (B, H) recomputed, as in the forward
     do = dh * act_c  # h = o * act(c)
     dc = dc + activations.backward(cache.activation, dh * o, act_c)  # h = o * act(c)
+    if record is not None:
+        record(dh, dc)
     di = dc * g  # c = f * c_prev + i * g
     df = dc * cache.c_prev
     dg = dc * i
@@ -137,8 +143,13 @@ def lstm_step_cache(cache, t):
                          cache.recurrent_mask, cache.activation, cache.recurrent_activation)
 
 
-def lstm_backward(dhs, dh_last, dc_last, cache):
-    """dhs (T, B, H) or None, dh_last, dc_last (B, H) or None -> (dxw, drecurrent_kernel, dh0, dc0)."""
+def lstm_backward(dhs, dh_last, dc_last, cache, record=None):
+    """dhs (T, B, H) or None, dh_last, dc_last (B, H) or None -> (dxw, drecurrent_kernel, dh0, dc0).
+
+    record: None, or record(t, dh, dc) called at every step with dh = dL/dh_t and dc = dL/dc_t
+    (B, H), the whole gradients reaching the states computed at step t (h_t: from the output at
+    t and from step t+1; c_t: from c_{t+1} and through h_t; zero at a masked row):
+    bptt.diagnostics reads the gradient through time with it."""
     T, B, H = cache.hs.shape
     dtype = cache.hs.dtype
     dxw = np.empty((T, B, 4 * H), dtype=dtype)  # (T, B, 4H)
@@ -146,24 +157,30 @@ def lstm_backward(dhs, dh_last, dc_last, cache):
     dh = np.zeros((B, H), dtype=dtype) if dh_last is None else dh_last.copy()  # dL/dh_t
     dc = np.zeros((B, H), dtype=dtype) if dc_last is None else dc_last.copy()  # dL/dc_t
     if cache.mask is not None:
-        return _masked_backward(dhs, dh, dc, cache, dxw, drecurrent_kernel)
+        return _masked_backward(dhs, dh, dc, cache, dxw, drecurrent_kernel, record)
     for t in reversed(range(T)):
         if dhs is not None:
             dh = dh + dhs[t]  # h_t is both an output and the next step's input
-        dxw[t], dh, dc, drecurrent_kernel_t = lstm_step_backward(dh, dc, lstm_step_cache(cache, t))
+        dxw[t], dh, dc, drecurrent_kernel_t = lstm_step_backward(dh, dc, lstm_step_cache(cache, t),
+                                                                 _at_step(record, t))
         drecurrent_kernel += drecurrent_kernel_t
     return dxw, drecurrent_kernel, dh, dc
 
 
-def _masked_backward(dhs, dh, dc, cache, dxw, drecurrent_kernel):
+def _at_step(record, t):
+    """record(t, dh, dc) as the record(dh, dc) of lstm_step_backward, or None."""
+    return None if record is None else (lambda dh, dc: record(t, dh, dc))
+
+
+def _masked_backward(dhs, dh, dc, cache, dxw, drecurrent_kernel, record=None):
     """lstm_backward through Keras' masked steps (see bptt/ops/simple_rnn.py)."""
     doutput = np.zeros_like(dh)  # (B, H) dL/d(output_t) from the steps that repeat it
     for t in reversed(range(len(dxw))):
         if dhs is not None:
             doutput = doutput + dhs[t]
         (dh_new, dc_new), doutput = mask_scan_backward(cache.mask[t], [dh, dc], doutput)
-        dxw[t], dh_prev, dc_prev, drecurrent_kernel_t = lstm_step_backward(dh_new, dc_new,
-                                                                           lstm_step_cache(cache, t))
+        dxw[t], dh_prev, dc_prev, drecurrent_kernel_t = lstm_step_backward(
+            dh_new, dc_new, lstm_step_cache(cache, t), _at_step(record, t))
         dh, dc = mask_hold_backward(cache.mask[t], [dh_prev, dc_prev], [dh, dc])
         drecurrent_kernel += drecurrent_kernel_t
     return dxw, drecurrent_kernel, dh, dc

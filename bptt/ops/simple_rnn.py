@@ -155,30 +155,38 @@ def simple_rnn_step_cache(cache, t):
     return SimpleRNNStepCache(h_prev, cache.hs[t], cache.recurrent_kernel, cache.recurrent_mask, cache.activation)
 
 
-def simple_rnn_backward(dhs, dh_last, cache):
-    """dhs (T, B, H) or None, dh_last (B, H) or None -> (dxw (T, B, H), drecurrent_kernel (H, H), dh0 (B, H))."""
+def simple_rnn_backward(dhs, dh_last, cache, record=None):
+    """dhs (T, B, H) or None, dh_last (B, H) or None -> (dxw (T, B, H), drecurrent_kernel (H, H), dh0 (B, H)).
+
+    record: None, or record(t, dh) called at every step with dh = dL/dh_t (B, H), the whole
+    gradient reaching the state computed at step t (from the output at t and from step t+1;
+    zero at a masked row): bptt.diagnostics reads the gradient through time with it."""
     T, B, H = cache.hs.shape
     dxw = np.empty((T, B, H), dtype=cache.hs.dtype)  # (T, B, H)
     drecurrent_kernel = np.zeros_like(cache.recurrent_kernel)  # (H, H)
     # dh: dL/dh_t from the future (and from the final state), carried backwards in time.
     dh = np.zeros((B, H), dtype=cache.hs.dtype) if dh_last is None else dh_last.copy()
     if cache.mask is not None:
-        return _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel)
+        return _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel, record)
     for t in reversed(range(T)):
         if dhs is not None:
             dh = dh + dhs[t]  # h_t is both an output and the next step's input
+        if record is not None:
+            record(t, dh)
         dxw[t], dh, drecurrent_kernel_t = simple_rnn_step_backward(dh, simple_rnn_step_cache(cache, t))
         drecurrent_kernel += drecurrent_kernel_t
     return dxw, drecurrent_kernel, dh
 
 
-def _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel):
+def _masked_backward(dhs, dh, cache, dxw, drecurrent_kernel, record=None):
     """simple_rnn_backward through Keras' masked steps (see the module docstring)."""
     doutput = np.zeros_like(dh)  # (B, H) dL/d(output_t) from the steps that repeat it
     for t in reversed(range(len(dxw))):
         if dhs is not None:
             doutput = doutput + dhs[t]
         (dh_new,), doutput = mask_scan_backward(cache.mask[t], [dh], doutput)
+        if record is not None:
+            record(t, dh_new)
         step = simple_rnn_step_cache(cache, t)
         dxw[t], dh_prev, drecurrent_kernel_t = simple_rnn_step_backward(dh_new, step)
         (dh,) = mask_hold_backward(cache.mask[t], [dh_prev], [dh])
