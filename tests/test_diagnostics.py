@@ -57,7 +57,7 @@ def test_lstm_gates_rebuild_the_output(float64, rng):
     model.build((None, 5))
     random_weights(model.layers[1], rng)
     gates = diagnostics.gate_activations(model, x)
-    assert set(gates) == {"i", "f", "c", "o"} and gates["f"].shape == (2, 5, 4)
+    assert set(gates) == {"i", "f", "c", "o", "h_t", "c_t"} and gates["f"].shape == (2, 5, 4)
     for name in "ifo":
         assert np.all((gates[name] > 0) & (gates[name] < 1))
     c = np.zeros((2, 4))

@@ -1,44 +1,66 @@
-"""The gates' values of an LSTM or GRU layer, step by step."""
+"""The gates' values and the states of a recurrent layer, step by step."""
 import numpy as np
 
 from bptt import backend
 
 GATE_NAMES = {"lstm": ("i", "f", "c", "o"), "gru": ("z", "r", "h")}
+STATE_NAMES = {"simple_rnn": ("h_t",), "lstm": ("h_t", "c_t"), "gru": ("h_t",)}
 
 
 def gate_activations(model, x, layer=None):
-    """The gate values of an LSTM or GRU layer on inputs x, step by step.
+    """The gate values and states of a recurrent layer on inputs x, step by step.
 
-    `layer` is a name, an index into model.layers, or None for the first LSTM/GRU. Returns
-    {gate: (B, T, H)}, steps in the order the layer reads them (reversed for go_backwards, like
-    its output sequence). Computed with the reference kernels, whose cache keeps the
-    gates after their activations.
+    `layer` is a name, an index into model.layers, or None for the first LSTM/GRU (a SimpleRNN,
+    which has no gate, must be named). Returns {name: (B, T, H)}:
+
+        LSTM  i, f, c, o   the gates after their activations (c is the candidate act(.), not
+                           the cell state), h_t the hidden state, c_t the cell state
+        GRU   z, r, h      the gates (h is the candidate), h_t the hidden state
+        SimpleRNN          h_t only
+
+    Steps in the order the layer reads them (reversed for go_backwards, like its output
+    sequence). h_t and c_t are the states the forward pass computed: without a mask h_t is the
+    return_sequences output. The layers before it run with the masks they produce; at a masked
+    step the states are held (Keras), while the output sequence repeats the last output (zeros
+    before a row's first real step). Computed with the reference kernels, whose cache keeps
+    the gates after their activations and the states.
     """
     layers = model.layers
     if layer is None:
         index = next((i for i, l in enumerate(layers) if getattr(l, "cell", None) in GATE_NAMES),
                      None)
         if index is None:
-            raise ValueError("The model has no LSTM or GRU layer to trace.")
+            raise ValueError("The model has no LSTM or GRU layer to trace; for a SimpleRNN's "
+                             "states, name it: gate_activations(model, x, layer='<name>').")
     elif isinstance(layer, int):
         index = layer
     else:
         index = [l.name for l in layers].index(layer)
     target = layers[index]
-    if getattr(target, "cell", None) not in GATE_NAMES:
-        raise ValueError(f"Layer '{target.name}' ({type(target).__name__}) has no gates: "
-                         "pass an LSTM or GRU layer.")
+    if getattr(target, "cell", None) not in STATE_NAMES:
+        raise ValueError(f"Layer '{target.name}' ({type(target).__name__}) is not recurrent: "
+                         "pass a SimpleRNN, LSTM or GRU layer.")
     x = np.asarray(x)
     model._ensure_built(x)
-    for before in layers[:index]:
-        x = before.forward(x, training=False)
+    call = getattr(model, "_call", None)  # Sequential's: one layer and the mask it passes on
+    mask = None
     previous = backend.get_kernels()
     backend.set_kernels("reference")
     try:
-        target.forward(x, training=False)
+        for before in layers[:index]:
+            if call is None:
+                x = before.forward(x, training=False)
+            else:
+                x, mask = call(before, x, mask, training=False)
+        target.forward(x, training=False, **({} if mask is None else {"mask": mask}))
     finally:
         backend.set_kernels(previous)
-    gates = target.cache[-1].gates  # (T, B, G*H), in the order the layer reads the steps
-    units = target.units
-    return {name: np.ascontiguousarray(gates[:, :, g * units:(g + 1) * units].transpose(1, 0, 2))
-            for g, name in enumerate(GATE_NAMES[target.cell])}
+    cache = target.cache[-1]
+    traces = {}
+    for g, name in enumerate(GATE_NAMES.get(target.cell, ())):
+        block = cache.gates[:, :, g * target.units:(g + 1) * target.units]  # (T, B, H)
+        traces[name] = block
+    traces["h_t"] = cache.hs  # (T, B, H) the states after each step
+    if target.cell == "lstm":
+        traces["c_t"] = cache.cs  # (T, B, H)
+    return {name: np.ascontiguousarray(value.transpose(1, 0, 2)) for name, value in traces.items()}
