@@ -1,6 +1,7 @@
 """Callbacks with Keras' names and hooks: History, ProgbarLogger, EarlyStopping, ModelCheckpoint,
-TerminateOnNaN, ReduceLROnPlateau, LearningRateScheduler, LambdaCallback, CSVLogger, and
-PlotHistory (the training curves as a PNG, each epoch; needs bptt[plot]). A callback
+TerminateOnNaN, ReduceLROnPlateau, LearningRateScheduler, LambdaCallback, CSVLogger,
+PlotHistory (the training curves as a PNG, each epoch; needs bptt[plot]) and GradientFlow
+(the gradient through time on a fixed batch, recorded during fit). A callback
 sees `self.model` and gets logs (a dict of floats) at each hook.
 
 As in Keras 3: fit calls the train and epoch hooks, and the test hooks around its validation;
@@ -12,11 +13,12 @@ model.stop_evaluating or model.stop_predicting from a hook ends that loop after 
     monitor.py          EarlyStopping, ModelCheckpoint
     learning_rate.py    ReduceLROnPlateau, LearningRateScheduler
     lambda_callback.py  LambdaCallback          csv_logger.py  CSVLogger
-    plot_history.py     PlotHistory
+    plot_history.py     PlotHistory             gradient_flow.py  GradientFlow
 """
 from bptt.callbacks.base import (Callback, CallbackList, History, ProgbarLogger,
                                  TerminateOnNaN)
 from bptt.callbacks.csv_logger import CSVLogger
+from bptt.callbacks.gradient_flow import GradientFlow
 from bptt.callbacks.lambda_callback import LambdaCallback
 from bptt.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from bptt.callbacks.monitor import EarlyStopping, ModelCheckpoint
@@ -24,7 +26,7 @@ from bptt.callbacks.plot_history import PlotHistory
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "TerminateOnNaN",
            "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler",
-           "LambdaCallback", "CSVLogger", "PlotHistory"]
+           "LambdaCallback", "CSVLogger", "PlotHistory", "GradientFlow"]
 
 
 def __getattr__(name):
