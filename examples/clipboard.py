@@ -1,11 +1,12 @@
 """The LSTM's clipboard, read word by word: what the forget gate wipes and what the cell carries.
 
 A small sentiment model (the setup of examples/sentiment.py, smaller: one LSTM of 32 units)
-is trained for one epoch on IMDB reviews cut to their last 50 words. Then one short test review
-that it classifies correctly with the most confidence is traced with bptt.diagnostics.gate_activations,
-and plot_gates draws, over its words, the forget gate f_t and the cell state c_t of the 16
-units whose cell state ends farthest from 0 (what the cell carries to the end, where the Dense
-layer reads h_T = o_T * tanh(c_T)).
+is trained for one epoch on IMDB reviews cut to their last 50 words. Then the short test review
+that it classifies correctly with the most confidence is traced with
+bptt.diagnostics.gate_activations, and plot_gates draws over its words the forget gate f_t and
+the cell state c_t of the 16 units whose cell state ends farthest from 0 (what the cell carries
+to the end, where the Dense layer reads h_T = o_T * tanh(c_T)). It prints the word that
+changes those cells most, and the forget gates before and after it.
 
     .venv/bin/python examples/clipboard.py [--out docs/images/clipboard.png] [--quick]
 

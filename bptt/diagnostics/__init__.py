@@ -10,7 +10,7 @@
                                          and the states h_t (every cell) and c_t (LSTM)
     plot_gradient_through_time(...)      the gradient as a picture (needs matplotlib: bptt[plot])
     plot_gates(traces, words, ...)       gates and states as heatmaps over the words of a text
-    cost(model, batch_size, timesteps)   weights, FLOPs and the activations BPTT keeps, per layer
+    cost(model, timesteps, batch)        weights, FLOPs and the activations BPTT keeps, per layer
 
 bptt.callbacks.GradientFlow records gradient_flow on a fixed batch during fit.
 

@@ -7,7 +7,8 @@ from bptt import diagnostics, layers, models
 from tests.helpers.layers import random_weights
 
 
-@pytest.mark.parametrize("cell, go_backwards", [("SimpleRNN", False), ("LSTM", True), ("GRU", False)])
+@pytest.mark.parametrize("cell, go_backwards",
+                         [("SimpleRNN", False), ("LSTM", True), ("GRU", False)])
 def test_states_are_the_forward_pass_outputs(cell, go_backwards, float64, rng):
     Layer = getattr(layers, cell)
     sequence = models.Sequential([Layer(4, return_sequences=True, go_backwards=go_backwards,
