@@ -137,20 +137,20 @@ def test_where_it_does_not_apply_the_layers_run_one_by_one(float64, rng, monkeyp
     }.get(case, lambda: layers.LSTM(5, return_sequences=True))
     batch = 3 if case == "few lookups" else 40
     data = batches(rng, batch, 9, targets_per_step=True)
-    results = []
+    runs = []
     for share in (lookup_training.VOCABULARY_SHARE, 0):
         with monkeypatch.context() as patch:
             patch.setattr(lookup_training, "VOCABULARY_SHARE", share)
             net = model(recurrent(), mask_zero=case == "mask_zero")
+            step_losses = []
             for x, y in data:
-                results.append(net.train_on_batch(x, y))
+                step_losses.append(net.train_on_batch(x, y))
                 assert not isinstance(net.layers[1].cache[0], lookup_training.ProjectedRows)
-            results.append(net.get_weights())
-    half = len(results) // 2
-    for together, apart in zip(results[:half], results[half:]):
-        for a, b in zip(np.atleast_1d(together) if not isinstance(together, list) else together,
-                        np.atleast_1d(apart) if not isinstance(apart, list) else apart):
-            np.testing.assert_array_equal(a, b)  # the same code ran: the same bits
+            runs.append((step_losses, net.get_weights()))
+    (losses_first, weights_first), (losses_apart, weights_apart) = runs
+    np.testing.assert_array_equal(losses_first, losses_apart)  # the same code ran: same bits
+    for w, w_apart in zip(weights_first, weights_apart):
+        np.testing.assert_array_equal(w, w_apart)
 
 
 def test_the_sentiment_model_runs_its_layers_one_by_one(rng):
