@@ -399,8 +399,12 @@ class _Recurrent(Layer):
 
     def _project_backward(self, x_in, input_mask, dxw):
         """(dkernel, dx_tm, dxw summed over steps and rows) for xw = (x * mask) @ kernel + bias,
-        x_in as _project had it; the last is the input bias's gradient."""
+        x_in as _project had it; the last is the input bias's gradient. x_in may instead be
+        the rows of an Embedding's table (bptt.layers.lookup_training.ProjectedRows), which
+        does this backward itself."""
         kernel = self.params["kernel"]
+        if not isinstance(x_in, np.ndarray):
+            return x_in.project_backward(dxw, kernel)
         steps, batch, width = dxw.shape
         features = x_in.shape[-1]
         dxw2 = dxw.reshape(steps * batch, width)  # (T*B, G*H)

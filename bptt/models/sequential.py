@@ -6,13 +6,14 @@
 
 The training loop (fit, evaluate, predict, the *_on_batch methods) is bptt.models.training's,
 shared with the functional Model. Sequential adds the stack: `add` / `pop`, building from the
-first input shape it sees, and an inference pass that runs two stacked LSTMs (and the Embedding
-in front of them) as one pipelined call.
+first input shape it sees, an inference pass that runs two stacked LSTMs (and the Embedding
+in front of them) as one pipelined call, and a training pass that projects a small vocabulary's
+table rows for the LSTM behind its Embedding (bptt.layers.lookup_training).
 """
 import numpy as np
 
 from bptt.layers import LSTM, Embedding, InputLayer, Layer, deserialize, serialize
-from bptt.layers import lookup_inference, symbolic
+from bptt.layers import lookup_inference, lookup_training, symbolic
 from bptt.layers.base import output_mask
 from bptt.models.functional import Model
 from bptt.models.training import Trainer, logits_activation, one_call_at_a_time
@@ -109,9 +110,17 @@ class Sequential(Model):
     # -- forward, loss, backward --------------------------------------------------------------
     def _forward(self, x, training):
         self._caches_kept = True
-        mask = None
-        for layer in self._layers:
+        layers, index, mask = self._layers, 0, None
+        while index < len(layers):
+            layer = layers[index]
+            if isinstance(layer, Embedding) and index + 1 < len(layers):
+                # the LSTM's input projection made from the table's rows, where that pays
+                output = lookup_training.forward(layer, layers[index + 1], x, mask)
+                if output is not None:
+                    x, index = output, index + 2
+                    continue
             x, mask = self._call(layer, x, mask, training=training)
+            index += 1
         self._output_masks = [mask]
         return x
 
