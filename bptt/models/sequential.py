@@ -15,6 +15,7 @@ import numpy as np
 from bptt.layers import LSTM, Embedding, InputLayer, Layer, deserialize, serialize
 from bptt.layers import lookup_inference, lookup_training, symbolic
 from bptt.layers.base import output_mask
+from bptt.layers.masking import Masking
 from bptt.models.functional import Model
 from bptt.models.training import Trainer, logits_activation, one_call_at_a_time
 
@@ -140,7 +141,8 @@ class Sequential(Model):
         layers, index, mask = self._layers, 0, None
         while index < len(layers):
             layer = layers[index]
-            if mask is not None or getattr(layer, "mask_zero", False):
+            if (mask is not None or getattr(layer, "mask_zero", False)
+                    or isinstance(layer, Masking)):
                 x, mask = self._call(layer, x, mask)  # masked steps: one layer at a time
                 index += 1
                 continue

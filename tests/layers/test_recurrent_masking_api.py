@@ -145,3 +145,21 @@ def test_zero_output_for_mask_is_in_the_config_as_keras(rng):
     assert layers.LSTM(2).get_config()["zero_output_for_mask"] is False
     assert layers.GRU.from_config(config).zero_output_for_mask is True
     assert "zero_output_for_mask" not in layers.LSTMCell(2).get_config()  # a cell has none
+
+
+def test_predict_and_evaluate_keep_a_masking_layers_mask(rng):
+    """A Masking layer first: predict and evaluate skip the padded steps as fit's forward does."""
+    from bptt import models
+
+    model = models.Sequential([layers.Input(shape=(None, 2)), layers.Masking(0.0),
+                               layers.SimpleRNN(3), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = rng.normal(size=(2, 5, 2))
+    x[0, 3:] = 0.0  # row 0 ends after 3 steps
+    y = rng.normal(size=(2, 1))
+    alone = model.predict(x[:1, :3], verbose=0)
+    padded = model.predict(x, verbose=0)
+    np.testing.assert_allclose(padded[:1], alone, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(padded, model._forward(x, training=False), rtol=1e-5, atol=1e-6)
+    loss = model.evaluate(x, y, verbose=0)
+    assert np.isclose(loss, np.mean((padded - y) ** 2), rtol=1e-5)
