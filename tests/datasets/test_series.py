@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from bptt.datasets import _cache, series
+from tests.helpers.datasets import refuse_pip
 
 USER_CACHE = _cache.cache_dir()  # before the fixture below moves it
 
@@ -73,12 +74,7 @@ def make_wheel(folder, name, text=None):
 
 @pytest.fixture(autouse=True)
 def no_fetch(monkeypatch, tmp_path):
-    """No test reaches the registry or the user's cache."""
-    def refuse(args):
-        raise AssertionError(f"pip was run: {args}")
-
-    monkeypatch.setattr(series, "_run_pip", refuse)
-    monkeypatch.setenv("BPTT_CACHE", str(tmp_path / "user-cache"))
+    refuse_pip(monkeypatch, tmp_path, series)
 
 
 @pytest.mark.parametrize("name", series.NAMES)

