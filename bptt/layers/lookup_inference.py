@@ -20,6 +20,17 @@ from bptt import kernels
 DISTINCT_SHARE = 0.5  # at most this many distinct ids per lookup for the one-call path to pay
 
 
+def distinct_rows(ids, vocabulary):
+    """(rows (P,), the distinct ids in order; position (V,) int32, each of those ids' index
+    among `rows`), for ids in [0, vocabulary)."""
+    used = np.zeros(vocabulary, bool)  # (V,)
+    used[ids] = True
+    rows = np.flatnonzero(used)  # (P,)
+    position = np.empty(vocabulary, np.int32)  # (V,) only the used entries are set
+    position[rows] = np.arange(rows.size, dtype=np.int32)
+    return rows, position
+
+
 def infer(embedding, recurrent, ids):
     """recurrent.infer(embedding.infer(ids)) in one call, or None where it does not apply."""
     if (getattr(recurrent, "cell", None) != "lstm" or embedding.mask_zero
@@ -33,13 +44,9 @@ def infer(embedding, recurrent, ids):
         return None
     embedding.check_ids(ids)  # the Embedding's own errors for bad ids
     ids = ids.astype(np.intp, copy=False)
-    used = np.zeros(table.shape[0], bool)  # (V,)
-    used[ids] = True
-    rows = np.flatnonzero(used)  # (P,) the distinct ids, in order
+    rows, position = distinct_rows(ids, table.shape[0])
     if rows.size > DISTINCT_SHARE * ids.size:
         return None
-    position = np.empty(table.shape[0], np.int32)  # (V,) id -> its row among `rows`
-    position[rows] = np.arange(rows.size, dtype=np.int32)
     matmul, _ = kernels.gemm_functions(ids.shape[0])
     projected = matmul(table[rows], kernel)  # (P, 4H) the used rows' x @ kernel
     from bptt.kernels.lstm import lstm_lookup_inference

@@ -35,6 +35,7 @@ Sequential models only: a functional Model runs its layers one by one.
 import numpy as np
 
 from bptt import backend, kernels
+from bptt.layers.lookup_inference import distinct_rows
 
 VOCABULARY_SHARE = 0.5  # at most this many table rows per lookup for the one-call path to pay
 
@@ -82,11 +83,7 @@ def forward(embedding, recurrent, x, mask=None):
     ids = embedding.check_ids(x)  # (B, T) intp; the Embedding's own errors for bad ids
     embedding.cache = ids  # what Embedding.backward reads
     table, kernel = embedding.params["embeddings"], recurrent.params["kernel"]
-    used = np.zeros(table.shape[0], bool)  # (V,)
-    used[ids] = True
-    rows = np.flatnonzero(used)  # (P,) the distinct ids, in order
-    position = np.empty(table.shape[0], np.int32)  # (V,) id -> its row among `rows`
-    position[rows] = np.arange(rows.size, dtype=np.int32)
+    rows, position = distinct_rows(ids, table.shape[0])  # (P,), (V,) id -> its row in rows
     positions = position[ids.T[::-1] if recurrent.go_backwards else ids.T]  # (T, B) time-major
     table_rows = table[rows]  # (P, D)
     projection, _ = kernels.projection_functions(ids.shape[0])
