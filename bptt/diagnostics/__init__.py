@@ -23,10 +23,9 @@ LSTM's cell state passes the gradient back multiplied only by the forget gate
 Nothing here changes a weight: the backward pass fills the layers' grads and stops there.
 """
 from bptt.diagnostics.cost import Cost, LayerCost, cost
-from bptt.diagnostics.flow import (gradient_flow, gradient_through_time,
-                                   plot_gradient_through_time, state_gradients)
+from bptt.diagnostics.flow import gradient_flow, gradient_through_time, state_gradients
 from bptt.diagnostics.gates import GATE_NAMES, STATE_NAMES, gate_activations
-from bptt.diagnostics.plots import plot_gates
+from bptt.diagnostics.plots import plot_gates, plot_gradient_through_time
 
 __all__ = ["Cost", "GATE_NAMES", "LayerCost", "STATE_NAMES", "cost", "gate_activations",
            "gradient_flow", "gradient_through_time", "plot_gates", "plot_gradient_through_time",

@@ -119,22 +119,3 @@ def gradient_through_time(model, x, y, sample_weight=None):
     """
     return {label: per["x"] for label, per in gradient_flow(model, x, y, sample_weight).items()
             if "x" in per}
-
-
-def plot_gradient_through_time(flows, ax=None, log=True):
-    """Plot {name: (T,)} from gradient_through_time, one line per layer; returns the axes."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:
-        raise ImportError("Plots need matplotlib: pip install 'bptt[plot]'.") from error
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    for name, norms in flows.items():
-        ax.plot(np.arange(1, len(norms) + 1), norms, label=name)
-    if log:
-        ax.set_yscale("log")
-    ax.set_xlabel("timestep t (the last one is nearest the loss)")
-    ax.set_ylabel("mean |dL/dx_t|")
-    ax.set_title("Gradient flowing back through time")
-    ax.legend()
-    return ax

@@ -1,7 +1,17 @@
-"""Pictures of the gates and states over the words of a text (needs matplotlib: bptt[plot])."""
+"""Pictures (needs matplotlib: bptt[plot]): the gradient through time, and the gates and states
+over the words of a text."""
 import numpy as np
 
 GATES = {"i", "f", "o", "z", "r"}  # values in (0, 1): one fixed colour scale
+
+
+def _pyplot():
+    """matplotlib.pyplot, or an ImportError that says how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError("Plots need matplotlib: pip install 'bptt[plot]'.") from error
+    return plt
 
 
 def plot_gates(traces, words, names=("f", "c_t"), units=None, sample=0, fig=None):
@@ -12,10 +22,7 @@ def plot_gates(traces, words, names=("f", "c_t"), units=None, sample=0, fig=None
     units: the unit indices to show (rows), all by default. Gates in (0, 1) share the scale
     0..1; a candidate or state gets a scale symmetric about 0. Returns the figure.
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:
-        raise ImportError("Plots need matplotlib: pip install 'bptt[plot]'.") from error
+    plt = _pyplot()
     missing = [name for name in names if name not in traces]
     if missing:
         raise ValueError(f"plot_gates: no {missing} in the traces, which hold {sorted(traces)}; "
@@ -41,3 +48,19 @@ def plot_gates(traces, words, names=("f", "c_t"), units=None, sample=0, fig=None
         fig.colorbar(image, ax=ax, pad=0.01)
     axes[-1].set_xticks(range(steps), list(words), rotation=90, fontsize=7)
     return fig
+
+
+def plot_gradient_through_time(flows, ax=None, log=True):
+    """Plot {name: (T,)} from gradient_through_time, one line per layer; returns the axes."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    for name, norms in flows.items():
+        ax.plot(np.arange(1, len(norms) + 1), norms, label=name)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("timestep t (the last one is nearest the loss)")
+    ax.set_ylabel("mean |dL/dx_t|")
+    ax.set_title("Gradient flowing back through time")
+    ax.legend()
+    return ax
