@@ -57,16 +57,13 @@ def what_ran(framework):
                 "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
                 "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads()}
     import numba
-    import threadpoolctl
 
     import bptt
+    from benchmarks.workloads.common import blas_pools
     from bptt import backend, config
     return {"bptt": bptt.__version__, "kernels": backend.get_kernels(),
             "threads": config.get_num_threads(), "numba": numba.__version__,
-            "numba_threading_layer": _threading_layer(numba),
-            "blas": [{k: info.get(k) for k in ("internal_api", "version", "architecture",
-                                                "num_threads")}
-                     for info in threadpoolctl.threadpool_info()]}
+            "numba_threading_layer": _threading_layer(numba), "blas": blas_pools()}
 
 
 def _threading_layer(numba):
