@@ -80,14 +80,13 @@ class Progbar:
         items = values.items() if isinstance(values, dict) else (values or [])
         for name, value in items:
             value = float(np.mean(value))
-            if final or not self._averaged(name) or name not in self.values:
-                weight = 1 if final or not self._averaged(name) else max(
-                    current - self.seen_so_far, 1)
-                self.values[name] = [value * weight, weight]
-            else:
-                weight = max(current - self.seen_so_far, 1)
+            averaged = self._averaged(name) and not final
+            weight = max(current - self.seen_so_far, 1) if averaged else 1
+            if averaged and name in self.values:
                 self.values[name][0] += value * weight
                 self.values[name][1] += weight
+            else:
+                self.values[name] = [value * weight, weight]
         self.seen_so_far = current
 
     def add(self, n, values=None):
