@@ -8,7 +8,9 @@ docstring has the equations; in short, gates i, f, c, o (Keras' order), m the re
 Letters: T time, B batch, H units. Per step: one (B, H) @ (H, 4H) GEMM forward (four
 (B, H) @ (H, H) ones with a mask per gate), one (B, 4H) @ (4H, H) backward, and one fused loop
 over the (B, H) elements for the gates. drecurrent_kernel is one GEMM after the loop:
-sum_t (h_{t-1} * m)^T @ da_t = H_prev^T @ dA over all T*B rows. The compiled loops take a range
+sum_t (h_{t-1} * m)^T @ da_t = H_prev^T @ dA over all T*B rows. Each step's product is asked
+of BLAS as written or transposed, whichever bptt.kernels.step_product measured faster for the
+shape on this machine (the same numbers either way). The compiled loops take a range
 of batch rows [b0, b1), which never interact, so `_common.run_rows` can split a batch over
 threads (as many as the batch pays for: see bptt.kernels.threads).
 
@@ -35,6 +37,7 @@ from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, run_rows,
     sigmoid, tanh,
 )
+from bptt.kernels.step_product import copy_transposed, step_kernel
 from bptt.kernels.simple_rnn import (
     keep_held, loop_mask, output_grad_buffer, outputs_buffer, restore_held, take_output_grads, write_outputs,
 )
@@ -59,11 +62,13 @@ class LSTMKernelCache(NamedTuple):
 
 
 @njit(**JIT_OPTIONS)
-def _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, mask, hs, cs, tanh_cs, gates, outputs,
-                  b0, b1):
+def _forward_rows(xw, recurrent_kernel, recurrent_kernel_t, kernel_blocks, h0, c0, masks, mask, hs, cs,
+                  tanh_cs, gates, outputs, b0, b1):
     """Batch rows b0..b1-1 through all T steps (rows never meet: see _common.run_rows).
     mask (T, B) or (0, 0); outputs (T, B, H), or (0, B, H) when the states are the outputs.
-    At a masked row h and c are held and gates, tanh_cs are left unwritten."""
+    At a masked row h and c are held and gates, tanh_cs are left unwritten. recurrent_kernel_t
+    (4H, H), a contiguous U^T, asks for the step's product transposed (see step_product);
+    (0, H): as written."""
     T, B, H4 = xw.shape
     H = H4 // 4
     M = masks.shape[0]
@@ -72,16 +77,25 @@ def _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, mask, hs, 
     a = np.empty((R, 4 * H), xw.dtype)  # (R, 4H) (h_{t-1} * m) @ U for these rows
     hm = np.empty((R, H), xw.dtype)  # (R, H) h_{t-1} * m
     a_gate = np.empty((R, H), xw.dtype)  # (R, H) one gate's block, with a mask per gate
+    flipped = recurrent_kernel_t.shape[0] > 0
+    a_t = np.empty((4 * H if flipped else 0, R), xw.dtype)  # (4H, R) U^T @ h_{t-1}^T
     for t in range(T):
         h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
         c_prev = c0 if t == 0 else cs[t - 1]  # (B, H)
-        if M == 0:
+        if M == 0 and flipped:
+            np.dot(recurrent_kernel_t, h_prev[b0:b1].T, a_t)
+            copy_transposed(a_t, a)
+        elif M == 0:
             np.dot(h_prev[b0:b1], recurrent_kernel, a)
         elif M == 1:
             for k in range(R):
                 for j in range(H):
                     hm[k, j] = h_prev[b0 + k, j] * masks[0, b0 + k, j]
-            np.dot(hm, recurrent_kernel, a)
+            if flipped:
+                np.dot(recurrent_kernel_t, hm.T, a_t)
+                copy_transposed(a_t, a)
+            else:
+                np.dot(hm, recurrent_kernel, a)
         else:
             for g in range(4):
                 for k in range(R):
@@ -119,13 +133,15 @@ def _forward_rows(xw, recurrent_kernel, kernel_blocks, h0, c0, masks, mask, hs, 
 
 
 @njit(**JIT_OPTIONS)
-def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kernel_blocks_t, masks, mask,
-                   doutput, dxw, b0, b1):
+def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel, recurrent_kernel_t, kernel_blocks_t,
+                   masks, mask, doutput, dxw, b0, b1):
     """Batch rows b0..b1-1 backwards through all T steps. dh, dc (B, H) come in as dL/dh_T,
     dL/dc_T and leave as dL/dh_0, dL/dc_0 (rows b0..b1-1 only). recurrent_kernel_t is U^T (4H, H)
     and kernel_blocks_t its gate blocks transposed, as contiguous copies: OpenBLAS multiplies by a
-    contiguous U^T up to 1.6x faster than by the transposed view at these sizes. mask (T, B) or
-    (0, 0); doutput (B, H) zeros with a mask (see simple_rnn.take_output_grads)."""
+    contiguous U^T up to 1.6x faster than by the transposed view at these sizes. recurrent_kernel
+    (H, 4H) asks for the step's product transposed, dh^T = U @ da^T (see step_product); (0, 4H):
+    as written. mask (T, B) or (0, 0); doutput (B, H) zeros with a mask (see
+    simple_rnn.take_output_grads)."""
     T, B, H4 = dxw.shape
     H = H4 // 4
     M = masks.shape[0]
@@ -137,6 +153,8 @@ def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kern
     da_gate = np.empty((R, H), dxw.dtype)  # (R, H) one gate's block, with a mask per gate
     dc_t = np.empty((R, H), dxw.dtype)  # (R, H) dL/dc_t, all paths
     held = np.empty((R if masked else 0, H), dxw.dtype)  # (R, H) dL/dh_t of rows masked at t
+    flipped = recurrent_kernel.shape[0] > 0
+    dh_t = np.empty((H if flipped else 0, R), dxw.dtype)  # (H, R) U @ da^T
     for t in range(T - 1, -1, -1):
         if masked:
             if dhs.shape[0]:
@@ -174,10 +192,17 @@ def _backward_rows(dhs, dh, dc, c0, cs, tanh_cs, gates, recurrent_kernel_t, kern
         if masked:
             keep_held(mask, t, dh, held, b0, b1)
         da_rows = da[b0:b1]  # (R, 4H)
-        if M == 0:
+        if M == 0 and flipped:
+            np.dot(recurrent_kernel, da_rows.T, dh_t)
+            copy_transposed(dh_t, dh_rows)
+        elif M == 0:
             np.dot(da_rows, recurrent_kernel_t, dh_rows)
         elif M == 1:
-            np.dot(da_rows, recurrent_kernel_t, dh_prev)
+            if flipped:
+                np.dot(recurrent_kernel, da_rows.T, dh_t)
+                copy_transposed(dh_t, dh_prev)
+            else:
+                np.dot(da_rows, recurrent_kernel_t, dh_prev)
             for k in range(R):
                 for j in range(H):
                     dh_rows[k, j] = dh_prev[k, j] * masks[0, b0 + k, j]
@@ -212,8 +237,9 @@ def lstm_forward(xw, recurrent_kernel, h0, c0, activation="tanh", recurrent_acti
     tanh_cs = np.empty((T, B, H), dtype)  # (T, B, H)
     gates = np.empty((T, B, 4 * H), dtype)  # (T, B, 4H)
     outputs = outputs_buffer(mask, h0, hs)  # (T, B, H), or (0, B, H): the outputs are hs
-    run_rows(_forward_rows, B, xw, recurrent_kernel, kernel_blocks, h0, c0, masks, loop_mask(mask), hs, cs,
-             tanh_cs, gates, outputs)
+    recurrent_kernel_t = step_kernel("forward", recurrent_kernel, B, masks.shape[0])  # (4H or 0, H)
+    run_rows(_forward_rows, B, xw, recurrent_kernel, recurrent_kernel_t, kernel_blocks, h0, c0, masks,
+             loop_mask(mask), hs, cs, tanh_cs, gates, outputs)
     cache = LSTMKernelCache(h0, c0, hs, cs, tanh_cs, gates, recurrent_kernel, kernel_blocks, masks, mask)
     return (outputs if outputs.shape[0] else hs), (hs[-1], cs[-1]), cache
 
@@ -230,8 +256,10 @@ def lstm_backward(dhs, dh_last, dc_last, cache):
     recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (4H, H)
     kernel_blocks_t = np.ascontiguousarray(cache.kernel_blocks.transpose(0, 2, 1))  # (4 or 0, H, H)
     doutput = output_grad_buffer(cache.mask, B, H, dtype)  # (B, H) or (0, H)
+    recurrent_kernel = step_kernel("backward", cache.recurrent_kernel, B, cache.masks.shape[0])  # (H or 0, 4H)
     run_rows(_backward_rows, B, dhs, dh, dc, cache.c0, cache.cs, cache.tanh_cs, cache.gates,
-             recurrent_kernel_t, kernel_blocks_t, cache.masks, loop_mask(cache.mask), doutput, dxw)
+             recurrent_kernel, recurrent_kernel_t, kernel_blocks_t, cache.masks, loop_mask(cache.mask),
+             doutput, dxw)
     drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, dxw, cache.masks)  # (H, 4H)
     return dxw, drecurrent_kernel, dh, dc
 
