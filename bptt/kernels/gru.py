@@ -10,7 +10,8 @@ order), m the recurrent mask ([m_z, m_r, m_h] when there is one per gate):
   both:               h_t = z * h_{t-1} + (1 - z) * hh
 
 Letters: T time, B batch, H units. Per step, reset_after=True: one (B, H) @ (H, 3H) GEMM each
-way; reset_after=False: two, (B, H) @ (H, 2H) and (B, H) @ (H, H), since U_h meets r * h_{t-1}.
+way, asked of BLAS the way round bptt.kernels.step_product measured faster; reset_after=False:
+two, (B, H) @ (H, 2H) and (B, H) @ (H, H), since U_h meets r * h_{t-1}.
 drecurrent_kernel (and drecurrent_bias) are reduced over all T*B rows after the loop. The
 compiled loops take a range of batch rows [b0, b1) (see _common.run_rows).
 
@@ -31,6 +32,7 @@ from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, run_rows,
     sigmoid, tanh,
 )
+from bptt.kernels.step_product import copy_transposed, step_kernel
 from bptt.kernels.simple_rnn import (
     loop_mask, output_grad_buffer, outputs_buffer, take_output_grads, write_outputs,
 )
@@ -54,9 +56,16 @@ class GRUKernelCache(NamedTuple):
 
 
 @njit(**JIT_OPTIONS)
-def _masked_product(h_prev, masks, g, kernel, hm, out, b0, b1):
-    """out = (h_prev[b0:b1] * m_g) @ kernel: m_g = masks[g], masks[0] when shared, 1 without."""
+def _masked_product(h_prev, masks, g, kernel, kernel_t, hm, out, out_t, b0, b1):
+    """out = (h_prev[b0:b1] * m_g) @ kernel: m_g = masks[g], masks[0] when shared, 1 without.
+    Asked of BLAS transposed, out^T = kernel^T @ (h * m)^T into out_t, where kernel_t (a
+    contiguous kernel^T) has rows (see step_product)."""
     M = masks.shape[0]
+    flipped = kernel_t.shape[0] > 0
+    if M == 0 and flipped:
+        np.dot(kernel_t, h_prev[b0:b1].T, out_t)
+        copy_transposed(out_t, out)
+        return
     if M == 0:
         np.dot(h_prev[b0:b1], kernel, out)
         return
@@ -64,28 +73,39 @@ def _masked_product(h_prev, masks, g, kernel, hm, out, b0, b1):
     for k in range(b1 - b0):
         for j in range(h_prev.shape[1]):
             hm[k, j] = h_prev[b0 + k, j] * masks[m, b0 + k, j]
-    np.dot(hm, kernel, out)
+    if flipped:
+        np.dot(kernel_t, hm.T, out_t)
+        copy_transposed(out_t, out)
+    else:
+        np.dot(hm, kernel, out)
 
 
 @njit(**JIT_OPTIONS)
-def _gate_products(h_prev, masks, kernel, kernel_blocks, gates, hm, rec_gate, out, b0, b1):
+def _gate_products(h_prev, masks, kernel, kernel_t, kernel_blocks, gates, hm, rec_gate, out, out_t, b0, b1):
     """out (R, gates*H) = the first `gates` blocks of (h_prev[b0:b1] * m) @ U: one product with
-    `kernel` when the mask is shared or absent, else one per gate with its own mask."""
+    `kernel` when the mask is shared or absent (transposed where kernel_t has rows), else one
+    per gate with its own mask."""
     if masks.shape[0] <= 1:
-        _masked_product(h_prev, masks, 0, kernel, hm, out, b0, b1)
+        _masked_product(h_prev, masks, 0, kernel, kernel_t, hm, out, out_t, b0, b1)
         return
     H = h_prev.shape[1]
+    written = kernel_t[:0]  # (0, H): the per-gate products run as written
     for g in range(gates):
-        _masked_product(h_prev, masks, g, kernel_blocks[g], hm, rec_gate, b0, b1)
+        _masked_product(h_prev, masks, g, kernel_blocks[g], written, hm, rec_gate, out_t, b0, b1)
         for k in range(b1 - b0):
             for j in range(H):
                 out[k, g * H + j] = rec_gate[k, j]
 
 
 @njit(**JIT_OPTIONS)
-def _masked_product_backward(da, masks, g, kernel_t, dh_rec, dh, b0, b1):
-    """dh[b0:b1] += (da @ kernel^T) * m_g: the h_{t-1} gradient of `_masked_product`."""
-    np.dot(da, kernel_t, dh_rec)
+def _masked_product_backward(da, masks, g, kernel_t, kernel, dh_rec, dh_rec_t, dh, b0, b1):
+    """dh[b0:b1] += (da @ kernel^T) * m_g: the h_{t-1} gradient of `_masked_product`; asked of
+    BLAS transposed, kernel @ da^T into dh_rec_t, where kernel (contiguous) has rows."""
+    if kernel.shape[0] > 0:
+        np.dot(kernel, da.T, dh_rec_t)
+        copy_transposed(dh_rec_t, dh_rec)
+    else:
+        np.dot(da, kernel_t, dh_rec)
     M = masks.shape[0]
     m = 0 if M <= 1 else g
     if M == 0:
@@ -99,8 +119,8 @@ def _masked_product_backward(da, masks, g, kernel_t, dh_rec, dh, b0, b1):
 
 
 @njit(**JIT_OPTIONS)
-def _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0, masks, mask, hs, gates,
-                        recurrent_hs, outputs, b0, b1):
+def _forward_after_rows(xw, recurrent_kernel, recurrent_kernel_t, kernel_blocks, recurrent_bias, h0, masks,
+                        mask, hs, gates, recurrent_hs, outputs, b0, b1):
     """reset_after=True; batch rows b0..b1-1 through all T steps (see _common.run_rows).
     mask (T, B) or (0, 0); outputs (T, B, H), or (0, B, H) when the states are the outputs.
     At a masked row h is held and gates, recurrent_hs are left unwritten."""
@@ -111,10 +131,12 @@ def _forward_after_rows(xw, recurrent_kernel, kernel_blocks, recurrent_bias, h0,
     rec = np.empty((R, 3 * H), xw.dtype)  # (R, 3H) (h_{t-1} * m) @ U for these rows
     rec_gate = np.empty((R, H), xw.dtype)  # (R, H) one gate's block, with a mask per gate
     hm = np.empty((R, H), xw.dtype)  # (R, H) h_{t-1} * m
+    rec_t = np.empty((recurrent_kernel_t.shape[0], R), xw.dtype)  # (3H or 0, R) rec transposed
     one = xw.dtype.type(1)
     for t in range(T):
         h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
-        _gate_products(h_prev, masks, recurrent_kernel, kernel_blocks, 3, hm, rec_gate, rec, b0, b1)
+        _gate_products(h_prev, masks, recurrent_kernel, recurrent_kernel_t, kernel_blocks, 3, hm, rec_gate,
+                       rec, rec_t, b0, b1)
         # One output stream per inner loop, so that LLVM vectorises each (see lstm._forward_rows).
         x, gate, h, rec_h = xw[t], gates[t], hs[t], recurrent_hs[t]
         for k in range(R):
@@ -153,9 +175,11 @@ def _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, mask, hs, gate
     # m_h, the mask on U_h's input: ones without a mask (x * 1 is exact), masks[2] with one per gate
     mask_h = np.ones((B, H), xw.dtype) if M == 0 else masks[0 if M == 1 else 2]
     one = xw.dtype.type(1)
+    written = np.empty((0, H), xw.dtype)  # reset_after=False: its products run as written
     for t in range(T):
         h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
-        _gate_products(h_prev, masks, kernel_zr, kernel_blocks, 2, hm, rec_gate, rec_zr, b0, b1)
+        _gate_products(h_prev, masks, kernel_zr, written, kernel_blocks, 2, hm, rec_gate, rec_zr, written, b0,
+                       b1)
         x, gate, h, rh = xw[t], gates[t], hs[t], rhs[t]
         for k in range(R):
             b = b0 + k
@@ -183,8 +207,8 @@ def _forward_before_rows(xw, kernel_zr, kernel_blocks, h0, masks, mask, hs, gate
 
 
 @njit(**JIT_OPTIONS)
-def _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_t, kernel_blocks_t, masks,
-                         mask, doutput, dxw, drec, b0, b1):
+def _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel, recurrent_kernel_t,
+                         kernel_blocks_t, masks, mask, doutput, dxw, drec, b0, b1):
     """reset_after=True; batch rows b0..b1-1 backwards through all T steps. dh (B, H) comes in
     as dL/dh_T and leaves as dL/dh_0. drec[t] (B, 3H) = dL/drec_t: the z and r blocks as dxw[t],
     the h block times r. recurrent_kernel_t (3H, H) and kernel_blocks_t are U^T and its blocks
@@ -198,6 +222,8 @@ def _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_
     da_h = np.empty((R, H), dxw.dtype)  # (R, H) dL/da_h
     dh_rec = np.empty((R, H), dxw.dtype)  # (R, H) drec @ U^T
     drec_gate = np.empty((R, H), dxw.dtype)  # (R, H) one gate's block, with a mask per gate
+    dh_rec_t = np.empty((recurrent_kernel.shape[0], R), dxw.dtype)  # (H or 0, R) U @ drec^T
+    written = recurrent_kernel[:0]  # (0, 3H): the per-gate products run as written
     for t in range(T - 1, -1, -1):
         if masked:
             if dhs.shape[0]:
@@ -235,13 +261,15 @@ def _backward_after_rows(dhs, dh, h0, hs, gates, recurrent_hs, recurrent_kernel_
                 dh[b, j] = dh[b, j] * gate[b, j]
         # dh_{t-1} += (drec @ U^T) * m, per gate block with a mask per gate
         if masks.shape[0] <= 1:
-            _masked_product_backward(drec_t[b0:b1], masks, 0, recurrent_kernel_t, dh_rec, dh, b0, b1)
+            _masked_product_backward(drec_t[b0:b1], masks, 0, recurrent_kernel_t, recurrent_kernel, dh_rec,
+                                     dh_rec_t, dh, b0, b1)
         else:
             for g in range(3):
                 for k in range(R):
                     for j in range(H):
                         drec_gate[k, j] = drec_t[b0 + k, g * H + j]
-                _masked_product_backward(drec_gate, masks, g, kernel_blocks_t[g], dh_rec, dh, b0, b1)
+                _masked_product_backward(drec_gate, masks, g, kernel_blocks_t[g], written, dh_rec, dh_rec_t, dh,
+                                         b0, b1)
 
 
 @njit(**JIT_OPTIONS)
@@ -264,6 +292,7 @@ def _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, 
     da_zr = np.empty((R, 2 * H), dxw.dtype)  # (R, 2H) [da_z, da_r]
     da_gate = np.empty((R, H), dxw.dtype)  # (R, H) da_z or da_r, with a mask per gate
     dh_rec = np.empty((R, H), dxw.dtype)  # (R, H) scratch for da @ U^T
+    written = np.empty((0, H), dxw.dtype)  # reset_after=False: its products run as written
     for t in range(T - 1, -1, -1):
         if masked:
             if dhs.shape[0]:
@@ -312,13 +341,14 @@ def _backward_before_rows(dhs, dh, h0, hs, gates, kernel_zr_t, kernel_blocks_t, 
                 dh[b, j] += drh[k, j] * gate[b, H + j] * mask_h[b, j]
         # dh_{t-1} += (da_zr @ [U_z U_r]^T) * m, per gate block with a mask per gate
         if M <= 1:
-            _masked_product_backward(da_zr, masks, 0, kernel_zr_t, dh_rec, dh, b0, b1)
+            _masked_product_backward(da_zr, masks, 0, kernel_zr_t, written, dh_rec, written, dh, b0, b1)
         else:
             for g in range(2):
                 for k in range(R):
                     for j in range(H):
                         da_gate[k, j] = da_zr[k, g * H + j]
-                _masked_product_backward(da_gate, masks, g, kernel_blocks_t[g], dh_rec, dh, b0, b1)
+                _masked_product_backward(da_gate, masks, g, kernel_blocks_t[g], written, dh_rec, written, dh,
+                                         b0, b1)
 
 
 def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, reset_after=True, activation="tanh",
@@ -340,8 +370,9 @@ def gru_forward(xw, recurrent_kernel, recurrent_bias, h0, reset_after=True, acti
     step_mask = loop_mask(mask)  # (T, B) or (0, 0)
     if reset_after:
         bias = np.zeros(3 * H, dtype) if recurrent_bias is None else as_dtype(recurrent_bias, dtype)  # (3H,)
-        run_rows(_forward_after_rows, B, xw, recurrent_kernel, kernel_blocks, bias, h0, masks, step_mask, hs,
-                 gates, recurrent_hs, outputs)
+        recurrent_kernel_t = step_kernel("forward", recurrent_kernel, B, masks.shape[0])  # (3H or 0, H)
+        run_rows(_forward_after_rows, B, xw, recurrent_kernel, recurrent_kernel_t, kernel_blocks, bias, h0,
+                 masks, step_mask, hs, gates, recurrent_hs, outputs)
     else:
         kernel_zr = np.ascontiguousarray(recurrent_kernel[:, :2 * H])  # (H, 2H)
         run_rows(_forward_before_rows, B, xw, kernel_zr, kernel_blocks, h0, masks, step_mask, hs, gates,
@@ -367,8 +398,9 @@ def gru_backward(dhs, dh_last, cache):
     if cache.reset_after:
         drec = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H) dL/drec
         recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (3H, H)
+        recurrent_kernel = step_kernel("backward", cache.recurrent_kernel, B, masks.shape[0])  # (H or 0, 3H)
         run_rows(_backward_after_rows, B, dhs, dh, cache.h0, cache.hs, cache.gates, cache.recurrent_hs,
-                 recurrent_kernel_t, kernel_blocks_t, masks, step_mask, doutput, dxw, drec)
+                 recurrent_kernel, recurrent_kernel_t, kernel_blocks_t, masks, step_mask, doutput, dxw, drec)
         drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, drec, masks)  # (H, 3H)
         drecurrent_bias = drec.reshape(T * B, 3 * H).sum(axis=0)  # (3H,) rec = ... + recurrent_bias
         return dxw, drecurrent_kernel, drecurrent_bias, dh

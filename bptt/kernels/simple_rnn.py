@@ -31,6 +31,7 @@ from numba import njit
 from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, mask_blocks, recurrent_kernel_grad, run_rows, tanh,
 )
+from bptt.kernels.step_product import copy_transposed, step_kernel
 
 _ACTIVATIONS = {"tanh": 0, "relu": 1}  # the activation's code inside the compiled loops
 
@@ -128,22 +129,33 @@ def restore_held(mask, t, dstate, held, b0, b1):
 
 
 @njit(**JIT_OPTIONS)
-def _forward_rows(xw, recurrent_kernel, h0, masks, activation, mask, hs, outputs, b0, b1):
+def _forward_rows(xw, recurrent_kernel, recurrent_kernel_t, h0, masks, activation, mask, hs, outputs, b0, b1):
     """Batch rows b0..b1-1 through all T steps (rows never meet: see _common.run_rows).
-    mask (T, B) or (0, 0); outputs (T, B, H), or (0, B, H) when the states are the outputs."""
+    mask (T, B) or (0, 0); outputs (T, B, H), or (0, B, H) when the states are the outputs.
+    recurrent_kernel_t, a contiguous U^T, asks for the step's product transposed (see
+    step_product); (0, H): as written."""
     T, B, H = xw.shape
     R = b1 - b0
     masked = mask.shape[0] > 0
     zero = xw.dtype.type(0)
     a = np.empty((R, H), xw.dtype)  # (R, H) (h_{t-1} * m) @ U for these rows
     hm = np.empty((R, H), xw.dtype)  # (R, H) h_{t-1} * m
+    flipped = recurrent_kernel_t.shape[0] > 0
+    a_t = np.empty((H if flipped else 0, R), xw.dtype)  # (H, R) U^T @ h_{t-1}^T
     for t in range(T):
         h_prev = h0 if t == 0 else hs[t - 1]  # (B, H)
         if masks.shape[0]:
             for k in range(R):
                 for j in range(H):
                     hm[k, j] = h_prev[b0 + k, j] * masks[0, b0 + k, j]
-            np.dot(hm, recurrent_kernel, a)
+            if flipped:
+                np.dot(recurrent_kernel_t, hm.T, a_t)
+                copy_transposed(a_t, a)
+            else:
+                np.dot(hm, recurrent_kernel, a)
+        elif flipped:
+            np.dot(recurrent_kernel_t, h_prev[b0:b1].T, a_t)
+            copy_transposed(a_t, a)
         else:
             np.dot(h_prev[b0:b1], recurrent_kernel, a)
         x, h = xw[t], hs[t]
@@ -168,16 +180,19 @@ def _forward_rows(xw, recurrent_kernel, h0, masks, activation, mask, hs, outputs
 
 
 @njit(**JIT_OPTIONS)
-def _backward_rows(dhs, dh, hs, recurrent_kernel_t, masks, activation, mask, doutput, dxw, b0, b1):
+def _backward_rows(dhs, dh, hs, recurrent_kernel, recurrent_kernel_t, masks, activation, mask, doutput, dxw,
+                   b0, b1):
     """Batch rows b0..b1-1 backwards through all T steps. dh (B, H) comes in as dL/dh_T and
     leaves as dL/dh_0 (rows b0..b1-1 only). recurrent_kernel_t is U^T as a contiguous copy (see
-    lstm._backward_rows). mask (T, B) or (0, 0); doutput (B, H) zeros with a mask (see
+    lstm._backward_rows); recurrent_kernel, where it has rows, asks for the product transposed,
+    dh^T = U @ da^T (see step_product). mask (T, B) or (0, 0); doutput (B, H) zeros with a mask (see
     take_output_grads)."""
     T, B, H = dxw.shape
     one, zero = dxw.dtype.type(1), dxw.dtype.type(0)
     masked = mask.shape[0] > 0
     dh_rows = dh[b0:b1]  # (R, H) a view
     held = np.empty((b1 - b0 if masked else 0, H), dxw.dtype)  # (R, H) dL/dh_t of rows masked at t
+    dh_t = np.empty((recurrent_kernel.shape[0], b1 - b0), dxw.dtype)  # (H or 0, R) U @ da^T
     for t in range(T - 1, -1, -1):
         if masked:
             if dhs.shape[0]:
@@ -205,7 +220,11 @@ def _backward_rows(dhs, dh, hs, recurrent_kernel_t, masks, activation, mask, dou
                     da[b, j] = dh[b, j] if h[b, j] > zero else zero  # relu' = [h > 0]
         if masked:
             keep_held(mask, t, dh, held, b0, b1)
-        np.dot(da[b0:b1], recurrent_kernel_t, dh_rows)  # dh_{t-1} = (da @ U^T) * m
+        if dh_t.shape[0]:  # dh_{t-1} = (da @ U^T) * m
+            np.dot(recurrent_kernel, da[b0:b1].T, dh_t)
+            copy_transposed(dh_t, dh_rows)
+        else:
+            np.dot(da[b0:b1], recurrent_kernel_t, dh_rows)
         if masks.shape[0]:
             for b in range(b0, b1):
                 for j in range(H):
@@ -226,7 +245,9 @@ def simple_rnn_forward(xw, recurrent_kernel, h0, activation="tanh", recurrent_ma
     code = _ACTIVATIONS[activation]
     hs = np.empty((T, B, H), dtype)  # (T, B, H)
     outputs = outputs_buffer(mask, h0, hs)  # (T, B, H), or (0, B, H): the outputs are hs
-    run_rows(_forward_rows, B, xw, recurrent_kernel, h0, masks, code, loop_mask(mask), hs, outputs)
+    recurrent_kernel_t = step_kernel("forward", recurrent_kernel, B, masks.shape[0])  # (H or 0, H)
+    run_rows(_forward_rows, B, xw, recurrent_kernel, recurrent_kernel_t, h0, masks, code, loop_mask(mask), hs,
+             outputs)
     cache = SimpleRNNKernelCache(h0, hs, recurrent_kernel, masks, code, mask)
     return (outputs if outputs.shape[0] else hs), hs[-1], cache
 
@@ -241,7 +262,8 @@ def simple_rnn_backward(dhs, dh_last, cache):
     dxw = np.empty((T, B, H), dtype)  # (T, B, H)
     recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (H, H)
     doutput = output_grad_buffer(cache.mask, B, H, dtype)  # (B, H) or (0, H)
-    run_rows(_backward_rows, B, dhs, dh, cache.hs, recurrent_kernel_t, cache.masks, cache.activation,
-             loop_mask(cache.mask), doutput, dxw)
+    recurrent_kernel = step_kernel("backward", cache.recurrent_kernel, B, cache.masks.shape[0])  # (H or 0, H)
+    run_rows(_backward_rows, B, dhs, dh, cache.hs, recurrent_kernel, recurrent_kernel_t, cache.masks,
+             cache.activation, loop_mask(cache.mask), doutput, dxw)
     drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, dxw, cache.masks)  # (H, H)
     return dxw, drecurrent_kernel, dh

@@ -1,12 +1,14 @@
 """bptt.kernels.step_product: the per-step product asked for either way round gives the same
-LSTM outputs and gradients as the reference, the choice is measured once per shape, and small
-products are not timed at all."""
+outputs and gradients as the reference in every cell, the choice is measured once per shape,
+and small products are not timed at all."""
 import numpy as np
 import pytest
 
 from bptt.kernels import lstm as fused
 from bptt.kernels import step_product
 from bptt.kernels import threads as threads_model
+from tests.kernels import test_gru as gru_tests
+from tests.kernels import test_simple_rnn as simple_rnn_tests
 from tests.kernels.test_lstm import MASKS, SHAPES, assert_fused_matches_reference, make_inputs
 
 
@@ -26,6 +28,26 @@ def measured_afresh(monkeypatch):
 def test_lstm_equals_reference_either_way_round(rng, flipped, dtype, T, B, H, mask):
     step_product.force(flipped)
     assert_fused_matches_reference(make_inputs(rng, T, B, H, dtype, "all", mask))
+
+
+@pytest.mark.parametrize("flipped", [False, True])
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("T, B, H", SHAPES + [(20, 32, 64)])
+@pytest.mark.parametrize("mask", MASKS)
+def test_gru_equals_reference_either_way_round(rng, flipped, reset_after, T, B, H, mask):
+    step_product.force(flipped)
+    inputs = gru_tests.make_inputs(rng, T, B, H, np.float64, reset_after, "all", mask)
+    gru_tests.assert_fused_matches_reference(inputs, reset_after)
+
+
+@pytest.mark.parametrize("flipped", [False, True])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("T, B, H", SHAPES + [(20, 32, 64)])
+@pytest.mark.parametrize("mask", MASKS)
+def test_simple_rnn_equals_reference_either_way_round(rng, flipped, activation, T, B, H, mask):
+    step_product.force(flipped)
+    inputs = simple_rnn_tests.make_inputs(rng, T, B, H, np.float64, "all", mask)
+    simple_rnn_tests.assert_fused_matches_reference(inputs, activation)
 
 
 @pytest.mark.parametrize("flipped", [False, True])
