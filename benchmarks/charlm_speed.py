@@ -15,9 +15,10 @@ The ids are drawn once from a fixed seed (the time of a step does not depend on 
 characters come), the same arrays in both frameworks.
 
 Each framework runs in its own process (benchmarks.workers.environment: the same malloc
-settings, OpenBLAS left to pick its kernels), one after the other: warm-up steps (numba's
-compilation, TensorFlow's tracing), then --blocks blocks of --steps steps, timed each; steps/s
-is the median block's. Each worker also reports what ran: bptt's kernels setting and threads
+settings, OpenBLAS left to pick its kernels), both alive at once: each warms up in turn (numba's
+compilation, TensorFlow's tracing), then they take turns, one timed block of --steps steps each,
+--blocks times, so that a slow spell of a shared machine lands on both; steps/s is a framework's
+median block, and the ratio the median of the ratios of blocks run back to back. Each worker also reports what ran: bptt's kernels setting and threads
 and threadpoolctl's view of the BLAS libraries; TensorFlow's version, its threads and whether
 its oneDNN kernels are on. The last line is `RESULT {...}` as JSON, with the ratio
 bptt / Keras.
@@ -101,8 +102,11 @@ def worker(framework, steps, blocks, warmup, loop):
         fit(0, warmup)
     for k in range(warmup if loop == "train_on_batch" else 0):
         model.train_on_batch(x[k], y[k])
-    rates, k = [], warmup
-    for _ in range(blocks):
+    k = warmup
+    print(json.dumps({"ready": framework}), flush=True)
+    for line in sys.stdin:  # one timed block per "block" line, until "done"
+        if line.strip() != "block":
+            break
         start = time.perf_counter()
         if loop == "fit":
             loss = fit(k, steps)
@@ -110,26 +114,48 @@ def worker(framework, steps, blocks, warmup, loop):
         for _ in range(steps if loop == "train_on_batch" else 0):
             loss = model.train_on_batch(x[k], y[k])
             k += 1
-        rates.append(steps / (time.perf_counter() - start))
-    print(json.dumps({"framework": framework, "loop": loop,
-                      "steps_per_s": statistics.median(rates),
-                      "blocks_steps_per_s": rates, "last_loss": float(np.asarray(loss)),
+        print(json.dumps({"steps_per_s": steps / (time.perf_counter() - start)}), flush=True)
+    print(json.dumps({"framework": framework, "loop": loop, "last_loss": float(np.asarray(loss)),
                       "ran": what_ran(framework)}), flush=True)
 
 
-def run_worker(framework, python, args):
-    """A worker's JSON answer, from a fresh process with the benchmarks' environment."""
-    env = workers.environment("keras-tf" if framework == "keras" else "bptt")
-    command = [python, "-m", "benchmarks.charlm_speed", "--worker", framework,
-               "--steps", str(args.steps), "--blocks", str(args.blocks),
-               "--warmup", str(args.warmup), "--loop", args.loop]
-    done = subprocess.run(command, cwd=workers.ROOT, env=env, capture_output=True, text=True,
-                          timeout=1200)
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"the {framework} worker exited {done.returncode}:\n"
-                           f"{done.stderr[-3000:]}")
-    return json.loads(lines[-1])
+class Worker:
+    """A framework's worker process, warmed up, running one timed block when asked."""
+
+    def __init__(self, framework, python, args):
+        env = workers.environment("keras-tf" if framework == "keras" else "bptt")
+        command = [python, "-m", "benchmarks.charlm_speed", "--worker", framework,
+                   "--steps", str(args.steps), "--blocks", str(args.blocks),
+                   "--warmup", str(args.warmup), "--loop", args.loop]
+        self.framework = framework
+        self.process = subprocess.Popen(command, cwd=workers.ROOT, env=env, text=True,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
+
+    def _answer(self):
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                self.process.wait(timeout=60)
+                raise RuntimeError(f"the {self.framework} worker exited "
+                                   f"{self.process.returncode}:\n{self.process.stderr.read()[-3000:]}")
+            if line.startswith("{"):
+                return json.loads(line)
+
+    def ready(self):
+        return self._answer()
+
+    def block(self):
+        self.process.stdin.write("block\n")
+        self.process.stdin.flush()
+        return self._answer()["steps_per_s"]
+
+    def finish(self):
+        self.process.stdin.write("done\n")
+        self.process.stdin.flush()
+        answer = self._answer()
+        self.process.wait(timeout=60)
+        return answer
 
 
 def keras_python(given):
@@ -157,24 +183,34 @@ def main():
     if args.worker:
         worker(args.worker, args.steps, args.blocks, args.warmup, args.loop)
         return
-    results = {"bptt": run_worker("bptt", sys.executable, args)}
     python = keras_python(args.keras_python)
     if python is None:
         print("Keras: no interpreter with keras and tensorflow found (give --keras-python); "
               "bptt alone.")
-    else:
-        results["keras"] = run_worker("keras", python, args)
+    team = [Worker("bptt", sys.executable, args)]
+    team += [Worker("keras", python, args)] if python else []
+    for worker_ in team:  # warm-up in turn, so that neither compiles while the other does
+        worker_.ready()
+    rates = {w.framework: [] for w in team}
+    for _ in range(args.blocks):  # interleaved: a slow spell of the machine hits both
+        for worker_ in team:
+            rates[worker_.framework].append(worker_.block())
+    results = {w.framework: w.finish() for w in team}
     for name, result in results.items():
-        blocks = ", ".join(f"{r:.2f}" for r in result["blocks_steps_per_s"])
+        result["blocks_steps_per_s"] = rates[name]
+        result["steps_per_s"] = statistics.median(rates[name])
+        blocks = ", ".join(f"{r:.2f}" for r in rates[name])
         print(f"{name}: {result['steps_per_s']:.2f} steps/s (blocks of {args.steps}: {blocks}); "
               f"ran: {json.dumps(result['ran'])}")
     ratio = None
     if "keras" in results:
-        ratio = results["bptt"]["steps_per_s"] / results["keras"]["steps_per_s"]
-        print(f"bptt / Keras: {ratio:.2f}x the steps per second")
+        pairs = [b / k for b, k in zip(rates["bptt"], rates["keras"])]
+        ratio = statistics.median(pairs)
+        print(f"bptt / Keras, block by block: {', '.join(f'{r:.2f}' for r in pairs)}; "
+              f"median {ratio:.2f}x the steps per second")
     print("RESULT " + json.dumps({
         "loop": args.loop, "steps_per_s": {k: v["steps_per_s"] for k, v in results.items()},
-        "ratio": ratio,
+        "ratio": ratio, "block_ratios": pairs if ratio else None,
         "cpus": len(os.sched_getaffinity(0)), "machine": platform.processor() or
         platform.machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}))
 
