@@ -34,10 +34,10 @@ import numpy as np
 from numba import njit
 
 from bptt.kernels._common import (
-    JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, run_rows,
+    JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, row_chunks, run_rows,
     sigmoid, tanh,
 )
-from bptt.kernels.step_product import copy_transposed, step_kernel
+from bptt.kernels.step_product import copy_transposed, step_kernel, transposed
 from bptt.kernels.simple_rnn import (
     keep_held, loop_mask, output_grad_buffer, outputs_buffer, restore_held, take_output_grads, write_outputs,
 )
@@ -289,15 +289,16 @@ def inference_cell(xw_t, bias, a_k, gate_k, c_k, h_k):
 
 
 @njit(**JIT_OPTIONS)
-def _inference_rows(x, kernel, positions, bias, recurrent_kernel, h0, c0, go_backwards, chunk, ys,
-                    h_last, c_last, b0, b1):
+def _inference_rows(x, kernel, positions, bias, recurrent_kernel, recurrent_kernel_t, h0, c0, go_backwards,
+                    chunk, ys, h_last, c_last, b0, b1):
     """Batch rows b0..b1-1 through all T steps, `chunk` rows at a time: a chunk's inputs are
     projected for all its steps at once (so the whole (T, B, 4H) xw is never written), then its
     time loop keeps only the running h, c. x (B, T, D) batch-major, projected by one GEMM with
     kernel (D, 4H); or, where positions (B, T) has rows, x is (B, T, 0) and kernel is a table
     of projected rows (P, 4H) that positions index (an Embedding's rows, projected once:
     lstm_lookup_inference). ys (B, T, H) in step order, or (0, T, H) when only the last state
-    is wanted."""
+    is wanted. recurrent_kernel_t (4H, H) where the step's product runs transposed (see
+    step_product), else (0, H)."""
     B, T, D = x.shape
     H = recurrent_kernel.shape[0]
     for r0 in range(b0, b1, chunk):
@@ -311,6 +312,7 @@ def _inference_rows(x, kernel, positions, bias, recurrent_kernel, h0, c0, go_bac
         else:
             xw = np.dot(x[r0:r1].reshape(R * T, D), kernel)  # (R*T, 4H), row k*T + t
         a = np.empty((R, 4 * H), x.dtype)  # (R, 4H) h_{t-1} @ U
+        a_t = np.empty((recurrent_kernel_t.shape[0], R), x.dtype)  # (4H or 0, R) its transpose
         gate = np.empty((R, 4 * H), x.dtype)  # (R, 4H) [i, f, g, o] after their activations
         h = np.empty((R, H), x.dtype)  # (R, H)
         c = np.empty((R, H), x.dtype)  # (R, H)
@@ -321,7 +323,11 @@ def _inference_rows(x, kernel, positions, bias, recurrent_kernel, h0, c0, go_bac
                 c[k, j] = c0[r0 + k, j]
         for s in range(T):
             t = T - 1 - s if go_backwards else s
-            np.dot(h, recurrent_kernel, a)
+            if a_t.shape[0]:
+                np.dot(recurrent_kernel_t, h.T, a_t)
+                copy_transposed(a_t, a)
+            else:
+                np.dot(h, recurrent_kernel, a)
             for k in range(R):
                 inference_cell(xw[k * T + t], bias, a[k], gate[k], c[k], h[k])
             if ys.shape[0]:
@@ -374,6 +380,9 @@ def _run_inference(x, kernel, positions, bias, recurrent_kernel, h0, c0, go_back
     ys = np.empty((B, T, H) if return_sequences else (0, T, H), dtype)  # (B, T, H)
     h_last = np.empty((B, H), dtype)  # (B, H)
     c_last = np.empty((B, H), dtype)  # (B, H)
+    rows = min(INFERENCE_CHUNK, -(-B // row_chunks(B, "inference")))  # the most rows a step multiplies
+    flipped = transposed("forward", rows, H, 4, dtype)
+    recurrent_kernel_t = np.ascontiguousarray(recurrent_kernel.T) if flipped else np.empty((0, H), dtype)
     run_rows(_inference_rows, B, x, as_dtype(kernel, dtype), positions, bias, recurrent_kernel,
-             h0, c0, bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, kind="inference")
+             recurrent_kernel_t, h0, c0, bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, kind="inference")
     return (ys if return_sequences else None), (h_last, c_last)

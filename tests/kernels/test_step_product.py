@@ -9,7 +9,9 @@ from bptt.kernels import step_product
 from bptt.kernels import threads as threads_model
 from tests.kernels import test_gru as gru_tests
 from tests.kernels import test_simple_rnn as simple_rnn_tests
-from tests.kernels.test_lstm import MASKS, SHAPES, assert_fused_matches_reference, make_inputs
+from tests.kernels.test_lstm import (
+    MASKS, SHAPES, assert_fused_matches_reference, assert_inference_matches_reference, make_inputs,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +50,15 @@ def test_simple_rnn_equals_reference_either_way_round(rng, flipped, activation, 
     step_product.force(flipped)
     inputs = simple_rnn_tests.make_inputs(rng, T, B, H, np.float64, "all", mask)
     simple_rnn_tests.assert_fused_matches_reference(inputs, activation)
+
+
+@pytest.mark.parametrize("flipped", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("T, B, D, H", [(1, 1, 1, 1), (9, 3, 4, 5), (5, 70, 3, 3), (12, 40, 8, 64)])
+def test_lstm_inference_equals_reference_either_way_round(rng, flipped, dtype, T, B, D, H):
+    step_product.force(flipped)
+    for go_backwards in (False, True):
+        assert_inference_matches_reference(rng, T, B, D, H, dtype, go_backwards, True)
 
 
 @pytest.mark.parametrize("flipped", [False, True])
