@@ -26,7 +26,8 @@ time a shape is met (interleaved rounds, the best of each; under a few milliseco
 largest layers) and remembers the answer for the process. A shape whose product is too small to
 matter (under MIN_FLOPS) is not timed: it runs as written.
 
-`force(True | False | None)` sets the orientation for every shape (None: back to measuring);
+Asked by the training loops of every cell (GRU: reset_after=True) with no mask or a shared
+one, and by the LSTM's inference loop. `force(True | False | None)` sets the orientation for every shape (None: back to measuring);
 the tests run both so, and BPTT_STEP_PRODUCT=written|transposed does the same from the
 environment (a reproducible choice for benchmarks).
 """
