@@ -16,6 +16,7 @@ recurrent layer and the gates over the words of a few test examples of the data:
 The page is written to --out (MODEL with .html by default) through a temporary file, so an old
 page stays whole if anything fails. Needs matplotlib: pip install 'bptt[plot]'.
 """
+import argparse
 import os
 
 import numpy as np
@@ -29,8 +30,6 @@ DATA = ("imdb", "udpos")
 
 def count(text):
     """argparse type of --examples: a whole number >= 1."""
-    import argparse
-
     try:
         value = int(text)
     except ValueError:

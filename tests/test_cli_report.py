@@ -6,7 +6,6 @@ import csv
 import re
 import sys
 
-import numpy as np
 import pytest
 
 from bptt import callbacks, cli, layers, models

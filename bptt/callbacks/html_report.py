@@ -19,7 +19,9 @@ class HTMLReport(Callback):
     keep N small); y: their targets, for the gradient through time (None: the page says there
     is none); words: per example, T labels for its steps (None for a step not to show, as
     padding), or None for step numbers; titles: a line per example. The report only reads the
-    model: the weights, the optimizer and the random draws are as without it.
+    model: the weights, the optimizer and the random draws are as without it. Put it after an
+    EarlyStopping(restore_best_weights=True) in the list, so that it reports the weights
+    restored.
     `self.history` holds the epochs' logs drawn as the training curves.
     """
 

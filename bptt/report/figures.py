@@ -15,7 +15,7 @@ INSTALL_HINT = "The report draws its pictures with matplotlib, which is not inst
 # Which gates and states each cell's heatmap shows, one panel each.
 PANELS = {"lstm": ("i", "f", "o", "c_t"), "gru": ("z", "r", "h_t"), "simple_rnn": ("h_t",)}
 MOST_UNITS = 12  # rows of a heatmap: the units whose state ends farthest from 0
-DPI = 72
+DPI = 100  # the heatmaps' word labels are small (plot_gates draws them at 7 points)
 
 
 def require_matplotlib():
@@ -37,7 +37,7 @@ def png(figure):
 
 def _figure(width, height):
     Figure, FigureCanvasAgg = require_matplotlib()
-    figure = Figure(figsize=(width, height))
+    figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 
@@ -61,7 +61,7 @@ def gradient_flow(flows):
     the mean |dL/dh_t|, |dL/dc_t| and |dL/dx_t| over the steps, on a log scale."""
     columns = min(2, len(flows))
     rows = math.ceil(len(flows) / columns)
-    figure = _figure(5.5 * columns, 3.2 * rows)
+    figure = _figure(5.2 * columns, 3.0 * rows)
     names = {"h": "|dL/dh_t|", "c": "|dL/dc_t| (cell state)", "x": "|dL/dx_t| (input)"}
     for index, (label, per_state) in enumerate(flows.items()):
         ax = figure.add_subplot(rows, columns, index + 1)
@@ -77,7 +77,6 @@ def gradient_flow(flows):
         ax.set_ylabel("mean over the examples", fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    figure.tight_layout()
     return png(figure)
 
 
@@ -96,7 +95,7 @@ def gates(traces, words, cell, title):
     names = PANELS[cell]
     units = strongest_units(traces)
     steps = len(words)
-    figure = _figure(max(6.0, 0.22 * steps + 2), 1.0 + 0.15 * len(units) * len(names))
+    figure = _figure(max(5.0, 0.16 * steps + 2), 0.8 + 0.13 * len(units) * len(names))
     plot_gates(traces, words, names=names, units=units, fig=figure)
     figure.suptitle(title, fontsize=9)
     return png(figure)

@@ -169,7 +169,7 @@ def render(model, x, y=None, words=None, titles=None, history=None, source="", n
               "gradient": gradient_section(model, x, y),
               "gates": gates_section(model, x, words, titles)}
     written = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    head = [f"<h1>{esc(model.name)}</h1>"]
+    head = [f"<h1>Model {esc(model.name)}</h1>"]
     for line in [source, *notes]:
         if line:
             head.append(f'<p class="meta">{esc(line)}</p>')
