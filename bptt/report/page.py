@@ -75,6 +75,9 @@ def gradient_section(model, x, y):
     if not hasattr(model, "_backward"):
         return note(f"The gradient through time is read from a Sequential model's backward "
                     f"pass; this model is a {type(model).__name__}.")
+    if not getattr(model, "compiled", False):
+        return note("The model is not compiled, so there is no loss to differentiate: "
+                    "compile it (model.compile(loss=...)) to see the gradient through time.")
     try:
         flows = gradient_flow(model, x, y)
     except ValueError as error:

@@ -92,6 +92,11 @@ def test_what_cannot_be_drawn_is_said(rng):
     assert "No history: pass --history." in section(page, "training")
     assert "No targets were given" in section(page, "gradient")
     assert len(images(section(page, "gates"))) == 2 * 3  # gates need no targets
+    uncompiled = models.Sequential([layers.Input(shape=(None,)), layers.Embedding(12, 3),
+                                    layers.LSTM(2), layers.Dense(1)])
+    page = report.render(uncompiled, x, np.zeros((2, 1)))
+    assert "not compiled" in section(page, "gradient")
+    assert len(images(section(page, "gates"))) == 2
     words = layers.Input(shape=(None,))
     functional = models.Model(words, layers.Dense(1)(layers.LSTM(2)(
         layers.Embedding(12, 3)(words))))
