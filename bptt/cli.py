@@ -3,6 +3,9 @@
     bptt summary MODEL                 print a saved model's layers and parameter counts
     bptt predict MODEL "text" ...      score texts with a model trained on bptt.datasets.imdb
                                        (encoded the same way); --file FILE or stdin for many
+    bptt report MODEL --data imdb      one HTML page on the model: summary, training curves
+                                       (--history FILE), gradient through time, gates over
+                                       the words of test examples (imdb or udpos)
     bptt info                          versions, float type, kernels, BLAS in use
 """
 import argparse
@@ -10,7 +13,7 @@ import os
 import sys
 import traceback
 
-from bptt import cli_predict
+from bptt import cli_predict, cli_report
 from bptt.cli_predict import InputError, print_scores, read_texts
 
 EXIT_STATUS = """On failure, one line `bptt COMMAND: error: ...` on stderr (the traceback before it
@@ -52,6 +55,10 @@ def _predict(args):
     print_scores(load(args.model), texts)
 
 
+def _report(args):
+    cli_report.run(args, load)
+
+
 def _info(args):
     import numpy
     from threadpoolctl import threadpool_info
@@ -90,6 +97,20 @@ def _parser():
     predict_.add_argument("--file", metavar="FILE",
                           help="score each line of FILE ('-': stdin); blank lines are skipped")
     predict_.set_defaults(run=_predict)
+    report = commands.add_parser("report", parents=[common],
+                                 help="one HTML page on a saved model and a few test examples",
+                                 description=cli_report.__doc__, **layout)
+    report.add_argument("model", help="a model file written by model.save")
+    report.add_argument("--data", required=True, choices=cli_report.DATA,
+                        help="the data set the model was trained on; its test examples are shown")
+    report.add_argument("--examples", type=cli_report.count, default=3, metavar="N",
+                        help="how many test examples to trace and draw (default 3)")
+    report.add_argument("--out", metavar="PATH",
+                        help="the HTML file to write (default: MODEL with .html)")
+    report.add_argument("--history", metavar="FILE",
+                        help="the CSV that bptt.callbacks.CSVLogger wrote during fit: the "
+                             "training curves")
+    report.set_defaults(run=_report)
     info = commands.add_parser("info", parents=[common], help="versions, kernels and BLAS",
                                **layout)
     info.set_defaults(run=_info)

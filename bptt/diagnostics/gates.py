@@ -2,6 +2,7 @@
 import numpy as np
 
 from bptt import backend
+from bptt.layers.wrappers import Bidirectional
 
 GATE_NAMES = {"lstm": ("i", "f", "c", "o"), "gru": ("z", "r", "h")}
 STATE_NAMES = {"simple_rnn": ("h_t",), "lstm": ("h_t", "c_t"), "gru": ("h_t",)}
@@ -11,7 +12,9 @@ def gate_activations(model, x, layer=None):
     """The gate values and states of a recurrent layer on inputs x, step by step.
 
     `layer` is a name, an index into model.layers, or None for the first LSTM/GRU (a SimpleRNN,
-    which has no gate, must be named). Returns {name: (B, T, H)}:
+    which has no gate, must be named); one direction of a Bidirectional layer is named as
+    diagnostics.gradient_flow labels it, '<wrapper name>/forward' or '<wrapper name>/backward'.
+    Returns {name: (B, T, H)}:
 
         LSTM  i, f, c, o   the gates after their activations (c is the candidate act(.), not
                            the cell state), h_t the hidden state, c_t the cell state
@@ -26,6 +29,14 @@ def gate_activations(model, x, layer=None):
     the gates after their activations and the states.
     """
     layers = model.layers
+    direction = None
+    if isinstance(layer, str) and layer.rpartition("/")[2] in ("forward", "backward"):
+        wrapper, _, direction = layer.rpartition("/")
+        if not isinstance(_find(layers, wrapper), Bidirectional):
+            raise ValueError(f"'{layer}' names a direction of a Bidirectional layer, but "
+                             f"'{wrapper}' is not one; the model's layers are "
+                             f"{[l.name for l in layers]}.")
+        layer = wrapper
     if layer is None:
         index = next((i for i, l in enumerate(layers) if getattr(l, "cell", None) in GATE_NAMES),
                      None)
@@ -35,8 +46,9 @@ def gate_activations(model, x, layer=None):
     elif isinstance(layer, int):
         index = layer
     else:
-        index = [l.name for l in layers].index(layer)
-    target = layers[index]
+        index = layers.index(_find(layers, layer))
+    wrapper = layers[index] if direction else None
+    target = getattr(wrapper, f"{direction}_layer") if direction else layers[index]
     if getattr(target, "cell", None) not in STATE_NAMES:
         raise ValueError(f"Layer '{target.name}' ({type(target).__name__}) is not recurrent: "
                          "pass a SimpleRNN, LSTM or GRU layer.")
@@ -52,7 +64,7 @@ def gate_activations(model, x, layer=None):
                 x = before.forward(x, training=False)
             else:
                 x, mask = call(before, x, mask, training=False)
-        target.forward(x, training=False, **({} if mask is None else {"mask": mask}))
+        (wrapper or target).forward(x, training=False, **({} if mask is None else {"mask": mask}))
     finally:
         backend.set_kernels(previous)
     cache = target.cache[-1]
@@ -64,3 +76,12 @@ def gate_activations(model, x, layer=None):
     if target.cell == "lstm":
         traces["c_t"] = cache.cs  # (T, B, H)
     return {name: np.ascontiguousarray(value.transpose(1, 0, 2)) for name, value in traces.items()}
+
+
+def _find(layers, name):
+    """The layer of that name, or a ValueError listing the names there are."""
+    for layer in layers:
+        if layer.name == name:
+            return layer
+    raise ValueError(f"No layer named '{name}'; the model's layers are "
+                     f"{[l.name for l in layers]}.")

@@ -61,3 +61,30 @@ def test_a_simple_rnn_must_be_named_and_a_dense_layer_is_refused():
     with pytest.raises(ValueError, match="not recurrent"):
         diagnostics.gate_activations(model, np.zeros((1, 3, 2)), layer="out")
     assert set(diagnostics.gate_activations(model, np.zeros((1, 3, 2)), layer="rnn")) == {"h_t"}
+
+
+def test_each_direction_of_a_bidirectional_layer(float64, rng):
+    """'<wrapper>/forward' and '<wrapper>/backward' trace the two layers inside: their h_t are
+    the two halves of the wrapper's output, the backward one in the order it reads the steps."""
+    model = models.Sequential([layers.Bidirectional(layers.GRU(3, return_sequences=True),
+                                                    name="both")])
+    model.build((None, 5, 2))
+    random_weights(model.layers[0].forward_layer, rng)
+    random_weights(model.layers[0].backward_layer, rng)
+    x = rng.normal(size=(2, 5, 2))
+    out = model.predict(x, verbose=0)  # (B, T, 2H): forward half, then backward half
+    forward = diagnostics.gate_activations(model, x, layer="both/forward")
+    backward = diagnostics.gate_activations(model, x, layer="both/backward")
+    assert set(forward) == set(backward) == {"z", "r", "h", "h_t"}
+    np.testing.assert_allclose(forward["h_t"], out[:, :, :3], atol=1e-12)
+    np.testing.assert_allclose(backward["h_t"][:, ::-1], out[:, :, 3:], atol=1e-12)
+    assert not np.allclose(forward["z"], backward["z"][:, ::-1])
+
+
+def test_a_direction_of_a_layer_that_is_not_bidirectional_is_refused(rng):
+    model = models.Sequential([layers.LSTM(3, name="rnn")])
+    model.build((None, 4, 2))
+    with pytest.raises(ValueError, match="'rnn' is not one"):
+        diagnostics.gate_activations(model, np.zeros((1, 4, 2)), layer="rnn/forward")
+    with pytest.raises(ValueError, match=r"No layer named 'other'.*\['rnn'\]"):
+        diagnostics.gate_activations(model, np.zeros((1, 4, 2)), layer="other")
