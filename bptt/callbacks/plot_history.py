@@ -75,6 +75,8 @@ class PlotHistory(Callback):
 
     def write(self):
         """Draw the curves so far and replace the file with them."""
+        from matplotlib.ticker import MaxNLocator  # (matplotlib is there: __init__ checked)
+
         names = self.panels()
         columns = max(1, min(self.columns, len(names)))
         rows = max(1, math.ceil(len(names) / columns))
@@ -87,6 +89,7 @@ class PlotHistory(Callback):
                     ax.plot(self.epochs, self.history[key], style, markersize=3, label=label)
             ax.set_title(name)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs, not 1.2, 1.4
             ax.grid(alpha=0.3)
             ax.legend()
         if self.title:
