@@ -80,6 +80,11 @@ def timed_fit(model, batch, steps, barrier):
     """Seconds per global step of fit over `steps` batches, after a 3-step warm-up."""
     x, y = reviews(batch * steps)
     model.fit(x[:3 * batch], y[:3 * batch], batch_size=batch, epochs=1, verbose=0)
+    from bptt import distribution
+
+    summing = getattr(distribution.distribution(), "_gradient_sum", None)
+    if summing is not None:  # count the timed steps only
+        summing.steps, summing.floats, summing.seconds = 0, 0, 0.0
     barrier()
     start = time.perf_counter()
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False)
@@ -116,12 +121,20 @@ def measure(args):
     for batch in [int(b) for b in args.batches.split(",")]:
         model = tutorial_model()
         step = timed_fit(model, batch, args.steps, barrier)
-        out["batches"][batch] = {"step_ms": 1e3 * step, "samples_per_s": batch / step}
-    dist = distribution.distribution()
-    buffer = getattr(dist, "_gradient_buffer", None)
-    if size > 1 and buffer is not None:
-        out["allreduce_floats"] = int(buffer.size)
-        out["allreduce_ms"] = 1e3 * timed_allreduce(MPI, np.zeros_like(buffer), args.reps)
+        row = {"step_ms": 1e3 * step, "samples_per_s": batch / step}
+        summing = getattr(distribution.distribution(), "_gradient_sum", None)
+        if size > 1 and summing is not None and summing.steps:
+            floats = summing.floats // summing.steps  # per step of the timed fit
+            row["sent_floats_per_step"] = floats
+            row["allreduce_in_fit_ms"] = 1e3 * summing.seconds / summing.steps
+            row["allreduce_alone_ms"] = 1e3 * timed_allreduce(
+                MPI, np.zeros(floats, np.float32), args.reps)
+            dense = 2 * 20000 * 128 + sum(w.size for w in model.get_weights()[1:]) + 20000
+            row["dense_floats"] = dense
+            row["dense_allreduce_alone_ms"] = 1e3 * timed_allreduce(
+                MPI, np.zeros(dense, np.float32), args.reps)
+            distribution.distribution()._gradient_sum = None  # counts afresh for the next batch
+        out["batches"][batch] = row
     if size == 1:  # t(b): a one-thread process's step at the shard sizes P processes would run
         config.set_num_threads(1)
         out["step_ms_at_batch"] = {}
@@ -145,38 +158,43 @@ def ring_allreduce_s(floats, processes, bandwidth, latency):
 def report():
     one = json.loads((RESULTS / "mpi_scaling_P1.json").read_text())
     two = json.loads((RESULTS / "mpi_scaling_P2.json").read_text())
-    floats = two["allreduce_floats"]
-    # The bandwidth this machine's P=2 Allreduce showed (shared memory): 2 messages of S/2.
-    bandwidth = 4 * floats / (two["allreduce_ms"] / 1e3)
-    links = {"this machine (shared memory, measured)": bandwidth,
-             "10 Gbit/s Ethernet": 1.25e9, "100 Gbit/s InfiniBand": 12.5e9}
     t = {int(b): ms / 1e3 for b, ms in one["step_ms_at_batch"].items()}
     sizes = sorted(t)
     slope = (t[sizes[-1]] - t[sizes[0]]) / (sizes[-1] - sizes[0])  # t(b) = t0 + slope * b
     t0 = t[sizes[0]] - slope * sizes[0]
-    print(f"t(b) = {1e3 * t0:.1f} ms + {1e3 * slope:.3f} ms per row (one process, one "
-          f"thread); Allreduce of {floats:,} floats on 2 "
-          f"processes: {two['allreduce_ms']:.1f} ms ({bandwidth / 1e9:.2f} GB/s)")
-    print("\n| global batch | P | measured samples/s | step (ms) |")
-    print("|---|---|---|---|")
+    print(f"one process, one thread: t(b) = {1e3 * t0:.1f} ms + {1e3 * slope:.3f} ms per row "
+          f"(from b = {sizes[0]} and {sizes[-1]}; measured: " + ", ".join(
+              f"{b}: {1e3 * t[b]:.1f}" for b in sizes) + " ms)")
+    print("\n| global batch | P | threads each | samples/s | step (ms) | floats sent a step "
+          "| Allreduce in fit (ms) | same Allreduce alone (ms) | dense table alone (ms) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for result in (one, two):
         for batch, row in result["batches"].items():
-            print(f"| {batch} | {result['processes']} | {row['samples_per_s']:.0f} | "
-                  f"{row['step_ms']:.1f} |")
-    print("\nPredicted, one thread per process (compute t(B/P) from the line above, plus a "
-          "ring Allreduce at each link's bandwidth, 20 us latency):")
+            print(f"| {batch} | {result['processes']} | {result['threads_per_process']} | "
+                  f"{row['samples_per_s']:.0f} | {row['step_ms']:.1f} | "
+                  f"{row.get('sent_floats_per_step', 0):,} | "
+                  f"{row.get('allreduce_in_fit_ms', 0):.1f} | "
+                  f"{row.get('allreduce_alone_ms', 0):.1f} | "
+                  f"{row.get('dense_allreduce_alone_ms', 0):.1f} |")
+    print("\nPredicted: t(B/P) on one thread per process plus a ring Allreduce of the floats "
+          "sent (2 (P-1) messages of S/P floats, 20 us each + size / bandwidth); speed-up "
+          "against one process on one thread:")
     print("\n| global batch | P | link | compute (ms) | Allreduce (ms) | samples/s | speed-up |")
     print("|---|---|---|---|---|---|---|")
-    for batch in (32, 128):
+    for batch, row in two["batches"].items():
+        batch = int(batch)
+        floats = row["sent_floats_per_step"]
+        here = 4 * floats / (row["allreduce_alone_ms"] / 1e3)  # P = 2: 2 messages of S / 2
+        links = {f"shared memory ({here / 1e9:.1f} GB/s, measured)": here,
+                 "10 Gbit/s Ethernet": 1.25e9, "100 Gbit/s InfiniBand": 12.5e9}
         alone = batch / (t0 + slope * batch)
         for processes in (8, 64):
-            rows = max(batch / processes, 1)
-            compute = t0 + slope * rows
+            compute = t0 + slope * max(batch / processes, 1)
             for name, link in links.items():
                 reduce = ring_allreduce_s(floats, processes, link, 20e-6)
                 rate = batch / (compute + reduce)
                 print(f"| {batch} | {processes} | {name} | {1e3 * compute:.1f} | "
-                      f"{1e3 * reduce:.1f} | {rate:.0f} | {rate / alone:.2f}x |")
+                      f"{1e3 * reduce:.1f} | {rate:.0f} | {rate / alone:.1f}x |")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@
 Every process runs the same script on the same data. Each step, every process takes its shard
 of the global batch (batch_size rows in all, cut in contiguous pieces: bptt.distribution.
 sharding), computes the gradients of its rows, the gradients are added up over the processes in
-place (one Allreduce of one flat buffer: bptt.distribution.gradients) and every process applies
+place (one Allreduce of one flat buffer, after a small one of the embedding rows looked up:
+bptt.distribution.gradients) and every process applies
 the same optimizer step, so all hold the same weights. With the same batch size and seed the
 weights equal one process's to float32 round-off: each shard's gradient is weighted by its
 rows / batch rows, shuffling is drawn by every process from the same seeded generator, and a
@@ -47,7 +48,7 @@ class DataParallel:
         self.device_mesh, self.devices = device_mesh, devices
         self.auto_shard_dataset = auto_shard_dataset
         self.communicator = Communicator()
-        self._gradient_buffer = None
+        self._gradient_sum = None  # bptt.distribution.gradients.GradientSum, made in fit
 
     @property
     def num_processes(self):

@@ -27,9 +27,9 @@ def sum_losses(distribution, shard, total, parts):
 
 def sum_gradients(distribution, pairs):
     """The step's (gradient, weight) pairs with each gradient summed over the processes."""
-    pairs, distribution._gradient_buffer = gradients.sum_over_processes(
-        distribution.communicator, pairs, distribution._gradient_buffer)
-    return pairs
+    if distribution._gradient_sum is None:
+        distribution._gradient_sum = gradients.GradientSum(distribution.communicator)
+    return distribution._gradient_sum(pairs)
 
 
 def start_fit(distribution, model):
