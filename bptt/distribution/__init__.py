@@ -111,3 +111,14 @@ def barrier():
 
 
 __all__.append("barrier")
+
+_KERAS_ONLY = ("ModelParallel", "DeviceMesh", "LayoutMap", "TensorLayout", "distribute_tensor",
+               "initialize", "list_devices", "get_device_count")
+
+
+def __getattr__(name):
+    if name in _KERAS_ONLY:
+        raise AttributeError(
+            f"keras.distribution.{name} is not in bptt: bptt.distribution has DataParallel "
+            "only (every process holds every weight), with its processes started by mpiexec.")
+    raise AttributeError(f"module 'bptt.distribution' has no attribute {name!r}")

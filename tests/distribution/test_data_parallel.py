@@ -106,3 +106,8 @@ def test_without_mpi4py_the_error_names_the_install(monkeypatch):
 def test_set_distribution_refuses_other_values():
     with pytest.raises(ValueError, match="DataParallel"):
         distribution.set_distribution("data_parallel")
+
+
+def test_keras_names_that_bptt_does_not_have_say_so():
+    with pytest.raises(AttributeError, match="DataParallel only"):
+        distribution.ModelParallel  # noqa: B018
