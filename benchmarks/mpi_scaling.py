@@ -45,10 +45,16 @@ def world():
     return MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size(), MPI
 
 
-def limit_threads(size):
-    """cores // size threads for every pool, set before NumPy and Numba start theirs."""
+def limit_threads(MPI, size):
+    """(cores this process may use, threads to give it), set for every pool before NumPy and
+    Numba start theirs: mpiexec binds each process to its own cores (then all of them), else
+    the processes on this machine share its cores."""
     cores = len(os.sched_getaffinity(0))
-    threads = max(1, cores // size)
+    local = 1
+    if MPI is not None and size > 1:
+        local = MPI.COMM_WORLD.Split_type(MPI.COMM_TYPE_SHARED).Get_size()
+    bound = cores < (os.cpu_count() or cores)
+    threads = cores if bound else max(1, cores // local)
     for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                  "MKL_NUM_THREADS"):
         os.environ.setdefault(name, str(threads))
@@ -105,7 +111,7 @@ def timed_allreduce(MPI, buffer, reps):
 
 def measure(args):
     rank, size, MPI = world()
-    cores, threads = limit_threads(size)
+    cores, threads = limit_threads(MPI, size)
     import numpy as np
 
     from bptt import config, distribution
@@ -176,6 +182,11 @@ def report():
                   f"{row.get('allreduce_in_fit_ms', 0):.1f} | "
                   f"{row.get('allreduce_alone_ms', 0):.1f} | "
                   f"{row.get('dense_allreduce_alone_ms', 0):.1f} |")
+    print("\nThe model against the 2-process measurement: t(B/2) + the Allreduce measured in fit")
+    for batch, row in two["batches"].items():
+        predicted = t0 + slope * int(batch) / 2 + row["allreduce_in_fit_ms"] / 1e3
+        print(f"  batch {batch}: predicted {1e3 * predicted:.1f} ms a step, measured "
+              f"{row['step_ms']:.1f} ms ({row['step_ms'] / 1e3 / predicted:.2f}x)")
     print("\nPredicted: t(B/P) on one thread per process plus a ring Allreduce of the floats "
           "sent (2 (P-1) messages of S/P floats, 20 us each + size / bandwidth); speed-up "
           "against one process on one thread:")
