@@ -97,7 +97,8 @@ TOP = _table(
     ("random", "use NumPy's random generators; utils.set_random_seed seeds bptt's draws"),
     ("mixed_precision dtype_policies DTypePolicy FloatDTypePolicy",
      "bptt computes in float32 or float64: backend.set_floatx('float64')"),
-    ("distribution device", "bptt trains in one CPU process"),
+    ("device", "bptt runs on CPUs; bptt.distribution.DataParallel trains on several "
+               "processes over MPI"),
     ("export", "save the model with model.save(path) and load it with models.load_model"),
     ("quantizers Quantizer", _NONE),
     ("visualization", "use model.summary()"),

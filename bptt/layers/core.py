@@ -9,6 +9,7 @@ Dense works on the last axis of an input of any rank >= 2, as Keras' Dense does:
 import numpy as np
 
 from bptt import checks, kernels
+from bptt.distribution import sharding
 from bptt.layers.base import Layer
 from bptt.ops import activations
 
@@ -142,7 +143,9 @@ class Dropout(Layer):
         shape = x.shape
         if self.noise_shape is not None:
             shape = tuple(s if n is None else n for s, n in zip(x.shape, self.noise_shape))
-        keep = self.rng().random(shape) >= self.rate
+        # Data-parallel: the mask of the whole global batch is drawn, and this shard's rows kept.
+        batch_axis = 0 if self.noise_shape is None or self.noise_shape[0] is None else None
+        keep = sharding.uniform(self.rng(), shape, batch_axis) >= self.rate
         mask = keep.astype(x.dtype) / x.dtype.type(1 - self.rate)
         self.cache = mask
         return x * mask

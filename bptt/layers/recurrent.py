@@ -28,6 +28,7 @@ import numpy as np
 
 
 from bptt import backend, checks, kernels
+from bptt.distribution import sharding
 from bptt.layers.base import Layer
 from bptt.ops import activations
 
@@ -236,7 +237,8 @@ class _Recurrent(Layer):
 
     # -- forward / backward -------------------------------------------------------------------
     def _dropout_mask(self, rate, shape, dtype):
-        keep = self.rng().random(shape) >= rate
+        # shape: (masks, B, features). Data-parallel: drawn for the global batch, rows kept.
+        keep = sharding.uniform(self.rng(), shape, batch_axis=1) >= rate
         return keep.astype(dtype) / dtype.type(1 - rate)
 
     def _initial_states(self, initial_state, batch, dtype):

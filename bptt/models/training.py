@@ -22,9 +22,12 @@ import warnings
 import numpy as np
 
 from bptt import backend, callbacks as callbacks_module, data_adapter, losses, metrics
+from bptt import distribution as distribution_module
 from bptt import optimizers
 from bptt.metrics import get as get_metric
 from bptt.models import arguments, finite
+from bptt.distribution import metrics as distributed_metrics, sharding
+from bptt.distribution import training as distributed
 from bptt.layers.base import Layer, check_weight_values, unique_name
 from bptt.models.compile_args import (Slot, logits_activation, loss_weights_per_output,
                                       losses_per_output, metrics_per_output)
@@ -146,8 +149,9 @@ class Trainer(Layer):
             slot.metric.reset_state()
 
     # -- one step ------------------------------------------------------------------------------
-    def _losses_and_grads(self, ys, outputs, sws):
-        """(total loss, per-output unweighted losses, d total / d output, from_logits flags)."""
+    def _losses_and_grads(self, ys, outputs, sws, scale=None):
+        """(total loss, per-output unweighted losses, d total / d output, from_logits flags);
+        with `scale`, the gradients are scaled by it (a process's share of a global batch)."""
         total, parts, douts, from_logits = 0.0, [], [], []
         for index, (loss, weight) in enumerate(zip(self._losses, self._loss_weights)):
             if loss is None:
@@ -163,6 +167,8 @@ class Trainer(Layer):
             value = float(value)
             if weight is not None:
                 dout = dout * dout.dtype.type(weight)
+            if scale is not None:
+                dout = dout * dout.dtype.type(scale)
             total += value if weight is None else value * weight
             parts.append(value), douts.append(dout), from_logits.append(logits is not None)
         return total, parts, douts, from_logits
@@ -182,11 +188,22 @@ class Trainer(Layer):
 
     def _train_step(self, xs, ys, sws):
         """One step: (total loss, per-output losses, None), or, where the loss or a gradient is
-        not finite (bptt.models.finite), the same with what is not, and the step not applied."""
-        outputs = self._forward_all(xs, training=True)
-        total, parts, douts, from_logits = self._losses_and_grads(ys, outputs, sws)
+        not finite (bptt.models.finite), the same with what is not, and the step not applied.
+        Data-parallel (bptt.distribution): this process's shard of the batch, its gradients
+        weighted by its share of the rows and summed over the processes before the update."""
+        dist = distribution_module.active()
+        shard = None if dist is None else distributed.shard(dist, len(xs[0]))
+        if shard is not None:
+            xs, ys, sws = shard.take(xs), shard.take(ys), shard.take(sws)
+        with sharding.drawing(shard):
+            outputs = self._forward_all(xs, training=True)
+        total, parts, douts, from_logits = self._losses_and_grads(
+            ys, outputs, sws, scale=None if shard is None else shard.weight)
         self._backward_all(douts, from_logits)
         pairs = self._trainable_pairs()
+        if shard is not None:
+            total, parts = distributed.sum_losses(dist, shard, total, parts)
+            pairs = distributed.sum_gradients(dist, pairs)
         problem = None
         if backend.get_check_finite():
             found = finite.first_nonfinite(total, [grad for grad, _ in pairs])
@@ -196,16 +213,26 @@ class Trainer(Layer):
                 problem = finite.describe(found, total, names)
         if problem is None:
             self.optimizer.apply_gradients(pairs)
-        self._update_metrics(ys, outputs, sws)
+        self._update_metrics(ys, outputs, sws, shard)
         return total, parts, problem
 
     def _test_step(self, xs, ys, sws):
+        dist = distribution_module.active()
+        shard = None if dist is None else distributed.shard(dist, len(xs[0]))
+        if shard is not None:
+            xs, ys, sws = shard.take(xs), shard.take(ys), shard.take(sws)
         outputs = self._infer_all(xs)
         total, parts, _, _ = self._losses_and_grads(ys, outputs, sws)
-        self._update_metrics(ys, outputs, sws)
+        if shard is not None:
+            total, parts = distributed.sum_losses(dist, shard, total, parts)
+        self._update_metrics(ys, outputs, sws, shard)
         return total, parts
 
-    def _update_metrics(self, ys, outputs, sws):
+    def _update_metrics(self, ys, outputs, sws, shard=None):
+        if shard is not None and shard.rows == 0:  # a stand-in row: resolve, count nothing
+            with distributed_metrics.uncounted([slot.metric for slot in self._slots]):
+                self._update_metrics(ys, outputs, sws)
+            return
         # As Keras: compile(metrics=...) ignore sample_weight; weighted_metrics use it.
         for slot in self._slots:
             sw = sws[slot.output] if (slot.weighted and sws is not None) else None
@@ -238,7 +265,12 @@ class Trainer(Layer):
 
     def _logs(self, totals):
         logs = {name: (value / count if count else 0.0) for name, (value, count) in totals.items()}
-        logs.update({slot.log_name: float(slot.metric.result()) for slot in self._slots})
+        dist = distribution_module.active()
+        if dist is None:
+            logs.update({slot.log_name: float(slot.metric.result()) for slot in self._slots})
+        else:  # the result over every process's rows
+            logs.update({slot.log_name: distributed_metrics.global_result(
+                dist.communicator, slot.metric) for slot in self._slots})
         return dict(sorted(logs.items()))
 
     def _ordered(self, logs):
@@ -305,6 +337,9 @@ class Trainer(Layer):
         train = self._batches((x, y, sample_weight), "fit", batch_size, shuffle, steps_per_epoch)
         if class_weight is not None:
             train.class_weight(class_weight)
+        dist = distribution_module.active()
+        if dist is not None:
+            distributed.start_fit(dist, self)
         val = None
         if validation_data is not None:
             if data_adapter.is_dataset(validation_data):
@@ -318,10 +353,10 @@ class Trainer(Layer):
                                     "validation_data", validation_batch_size or batch_size)
         elif validation_split:
             val = train.split_validation(validation_split, validation_batch_size or batch_size)
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = _chief_verbose(verbose)
         history = callbacks_module.History()
         extra = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
-        cbs = callbacks_module.CallbackList(_as_list(callbacks) + extra + [history], self,
+        cbs = callbacks_module.CallbackList(_chief_callbacks(callbacks) + extra + [history], self,
                                             {"epochs": epochs, "steps": train.steps,
                                              "verbose": verbose})
         self.history = history
@@ -397,10 +432,10 @@ class Trainer(Layer):
         if y is None and not data_adapter.is_dataset(x):
             raise ValueError("evaluate needs targets: model.evaluate(x, y).")
         source = self._batches((x, y, sample_weight), "evaluate", batch_size, steps=steps)
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = _chief_verbose(verbose)
         progbar = Progbar(source.steps or 1, verbose=verbose,
                           stateless_metrics=set()) if verbose else None
-        cbs = callbacks_module.CallbackList(_as_list(callbacks), self,
+        cbs = callbacks_module.CallbackList(_chief_callbacks(callbacks), self,
                                             {"epochs": 1, "steps": source.steps,
                                              "verbose": verbose})
         logs = self._evaluate_batches(source, progbar, cbs)
@@ -411,18 +446,24 @@ class Trainer(Layer):
         self._check_loop_arguments(batch_size, steps, verbose)
         source = self._batches((x, None, None), "predict", batch_size, steps=steps,
                                check_ids=False)
-        verbose = 1 if verbose == "auto" else verbose
+        verbose = _chief_verbose(verbose)
         progbar = Progbar(source.steps or 1, verbose=verbose,
                           stateless_metrics=set()) if verbose else None
-        cbs = callbacks_module.CallbackList(_as_list(callbacks), self,
+        cbs = callbacks_module.CallbackList(_chief_callbacks(callbacks), self,
                                             {"epochs": 1, "steps": source.steps,
                                              "verbose": verbose})
         self.stop_predicting = False
+        dist = distribution_module.active()
         cbs.on_predict_begin()
         batches = []
         for step, (xs, _, _) in enumerate(source.epoch(targets=False)):
             cbs.on_predict_batch_begin(step)
-            batches.append(self._infer_all(xs))
+            if dist is None:
+                batches.append(self._infer_all(xs))
+            else:  # this process's rows (none, for a stand-in row); gathered below
+                shard = distributed.shard(dist, len(xs[0]))
+                outputs = self._infer_all(shard.take(xs))
+                batches.append([output[:shard.rows] for output in outputs])
             if progbar is not None:
                 progbar.update(step + 1, finalize=False)
             cbs.on_predict_batch_end(step, {"outputs": self._pack_outputs(batches[-1])})
@@ -431,6 +472,8 @@ class Trainer(Layer):
         if progbar is not None:
             progbar.update(progbar.target, finalize=True)
         cbs.on_predict_end()
+        if dist is not None:
+            batches = distributed.gather_predictions(dist, batches)
         if not batches:
             raise ValueError("predict got no data: the dataset or generator yielded no batch.")
         return self._pack_outputs([np.concatenate(parts, axis=0) for parts in zip(*batches)])
@@ -557,19 +600,43 @@ class Trainer(Layer):
     def save(self, filepath, overwrite=True):
         from bptt import saving
 
-        saving.save_model(self, filepath)
+        if distribution_module.is_chief():  # data-parallel: rank 0 writes, the others wait
+            saving.save_model(self, filepath)
+        distribution_module.barrier()
 
     @one_call_at_a_time
     def save_weights(self, filepath, overwrite=True):
         from bptt import saving
 
-        saving.save_weights(self, filepath)
+        if distribution_module.is_chief():
+            saving.save_weights(self, filepath)
+        distribution_module.barrier()
 
     @one_call_at_a_time
     def load_weights(self, filepath):
         from bptt import saving
 
         saving.load_weights(self, filepath)
+
+
+def _chief_verbose(verbose):
+    """fit's, evaluate's and predict's verbose: 'auto' is 1; data-parallel, only rank 0
+    prints."""
+    verbose = 1 if verbose == "auto" else verbose
+    return verbose if distribution_module.is_chief() else 0
+
+
+def _chief_callbacks(callbacks):
+    """The callbacks of this process: data-parallel, those that write files of their own
+    (CSVLogger, PlotHistory, or any with `chief_only = True`) run on rank 0 alone.
+    ModelCheckpoint runs everywhere, deciding alike from the same logs; model.save writes on
+    rank 0 only."""
+    callbacks = _as_list(callbacks)
+    if distribution_module.is_chief():
+        return callbacks
+    writers = (callbacks_module.CSVLogger, callbacks_module.PlotHistory)
+    return [c for c in callbacks
+            if not (isinstance(c, writers) or getattr(c, "chief_only", False))]
 
 
 def _as_list(callbacks):
