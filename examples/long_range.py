@@ -17,9 +17,12 @@ Two synthetic tasks whose answer depends on inputs far in the past, and nothing 
            and then a uniform guess over the K categories: S * log(K) / T_total, the baseline.
 
 For each cell and lag the same model (one recurrent layer of --units, a Dense head) is trained
-with the same budget: --steps Adam updates of --batch fresh sequences, clipnorm=1.0 (each
-gradient array rescaled to norm <= 1: a long sequence can produce a rare huge gradient that
-one update would otherwise turn into a wrecked model; below the threshold it changes nothing).
+with the same budget: --steps Adam updates (learning_rate=0.01, clipnorm=1.0) of --batch fresh
+sequences. clipnorm rescales each gradient array to norm <= 1: a long sequence can produce a
+rare huge gradient (an exploding product of Jacobians) that one update would otherwise turn
+into a wrecked model; below the threshold it changes nothing. The learning rate is ten times
+Keras' default because the budget is small: the adding problem sits on the baseline's plateau
+for hundreds of updates before it drops.
 The test error is measured on --test held-out sequences. A cell "learns" a lag when its test
 error is under 10% of the baseline's.
 
@@ -321,10 +324,10 @@ def main(argv=None):
     global SHAPE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lags", type=int, nargs="+", default=[10, 30, 100, 300, 1000])
-    parser.add_argument("--steps", type=int, default=300, help="Adam updates per run")
+    parser.add_argument("--steps", type=int, default=1500, help="Adam updates per run")
     parser.add_argument("--batch", type=int, default=32, help="sequences per update")
-    parser.add_argument("--units", type=int, default=64)
-    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--units", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=0.01)
     parser.add_argument("--test", type=int, default=512, help="held-out sequences per run")
     parser.add_argument("--symbols", type=int, default=5, help="copy task: symbols to copy")
     parser.add_argument("--categories", type=int, default=8, help="copy task: K")
