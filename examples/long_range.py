@@ -240,13 +240,18 @@ def gradient_report(results, lags):
                 lines.append(f"{lag:>6} {r['cell']:<10} {when:<8}" + "".join(
                     f"{norms[d] / norms[0]:>10.1e}" if d < lag else f"{'':>10}"
                     for d in shown))
-    lines.append("\nSimpleRNN (Pascanu et al. 2013): per-step ratio of |dL/dh_t| over the 50 "
-                 "steps nearest the loss, and the spectral norm ||U||_2 of the recurrent kernel")
-    for r in (r for r in results if r["task"] == "adding" and r["cell"] == "SimpleRNN"):
-        init, trained = (step_ratio(r[f"flow_{w}"]["h"]) for w in ("init", "trained"))
-        lines.append(f"  lag {r['lag']:>5}: at init ratio {init:.3f} (^50 = {init ** 50:.1e}), "
-                     f"||U|| {r['norm_init']:.2f};  trained ratio {trained:.3f} "
-                     f"(^50 = {trained ** 50:.1e}), ||U|| {r['norm_trained']:.2f}")
+    lines.append("\nPer-step ratio of the gradient norm going back one step (geometric mean over the "
+                 "50 steps nearest the loss; its 50th power in brackets), at init and trained; "
+                 "for SimpleRNN also ||U||_2, the recurrent kernel's spectral norm (Pascanu et "
+                 "al. 2013)")
+    for r in (r for r in results if r["task"] == "adding"):
+        for state in r["flow_init"]:
+            init, trained = (step_ratio(r[f"flow_{w}"][state]) for w in ("init", "trained"))
+            norms = (f"   ||U|| {r['norm_init']:.2f} -> {r['norm_trained']:.2f}"
+                     if r["cell"] == "SimpleRNN" else "")
+            lines.append(f"  lag {r['lag']:>5} {r['cell']:<9} dL/d{state}: init {init:.3f} "
+                         f"({init ** 50:.0e}), trained {trained:.3f} ({trained ** 50:.0e})"
+                         f"{norms}")
     lines.append(f"  (the tutorial's fixed factor 0.1 would give 0.1^50 = {0.1 ** 50:.0e})")
     return "\n".join(lines)
 
@@ -372,10 +377,12 @@ def main(argv=None):
         print(f"saved {errors_png} and {gradient_png}")
     learned = {task: ",".join(f"{cell}:{longest_learned(results, task, cell)}" for cell in CELLS)
                for task in TASKS}
-    rnn = [r for r in results if r["task"] == "adding" and r["cell"] == "SimpleRNN"]
+    rnn, lstm_run = ([r for r in results if r["task"] == "adding" and r["cell"] == cell]
+                     for cell in ("SimpleRNN", "LSTM"))
     print(f"RESULT adding_learned={learned['adding']} copy_learned={learned['copy']} "
           f"rnn_step_ratio_init={step_ratio(rnn[-1]['flow_init']['h']):.3f} "
           f"rnn_step_ratio_trained={step_ratio(rnn[-1]['flow_trained']['h']):.3f} "
+          f"lstm_c_ratio_init={step_ratio(lstm_run[-1]['flow_init']['c']):.3f} "
           f"gru_fewer_weights={1 - gru_weights / lstm_weights:.3f} lags={max(lags)} "
           f"steps={args.steps} batch={args.batch} units={args.units} seconds={seconds:.0f}")
 
