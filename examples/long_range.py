@@ -240,10 +240,10 @@ def gradient_report(results, lags):
                 lines.append(f"{lag:>6} {r['cell']:<10} {when:<8}" + "".join(
                     f"{norms[d] / norms[0]:>10.1e}" if d < lag else f"{'':>10}"
                     for d in shown))
-    lines.append("\nPer-step ratio of the gradient norm going back one step (geometric mean over the "
-                 "50 steps nearest the loss; its 50th power in brackets), at init and trained; "
-                 "for SimpleRNN also ||U||_2, the recurrent kernel's spectral norm (Pascanu et "
-                 "al. 2013)")
+    lines.append("\nPer-step ratio of the gradient norm going back one step (geometric mean over "
+                 "the 50 steps nearest the loss; its 50th power in brackets), at init and "
+                 "trained; for SimpleRNN also ||U||_2, the recurrent kernel's spectral norm "
+                 "(Pascanu et al. 2013)")
     for r in (r for r in results if r["task"] == "adding"):
         for state in r["flow_init"]:
             init, trained = (step_ratio(r[f"flow_{w}"][state]) for w in ("init", "trained"))
