@@ -75,25 +75,32 @@ def _check_words(where, text):
 
 # --- the model --------------------------------------------------------------------------------
 
-def _word_ids_input(model):
-    """(num_words, maxlen) of a model that reads word ids through an Embedding."""
+def word_ids_input(model, feeder, refusal):
+    """(input_dim of the first Embedding, the input's length or None) of a model that reads word
+    ids (batch, words) through an Embedding; an InputError otherwise. `feeder` names what feeds
+    the ids ("bptt predict"); refusal(shape, layer type name) says why a model does not fit."""
     from bptt.layers import Embedding, InputLayer
     from bptt.models import Functional
 
     if isinstance(model, Functional):
         if len(model.inputs) != 1:
-            raise InputError(f"the model takes {len(model.inputs)} inputs; bptt predict feeds it "
+            raise InputError(f"the model takes {len(model.inputs)} inputs; {feeder} feeds it "
                              "one array of word ids")
         shape = model.inputs[0].shape
     else:
         shape = getattr(model, "_build_input_shape", None)  # None: never built, no input shape
     first = next((layer for layer in model.layers if not isinstance(layer, InputLayer)), None)
     if shape is None or len(shape) != 2 or not isinstance(first, Embedding):
-        raise InputError(
-            f"bptt predict needs a model that reads word ids (batch, words) through an Embedding "
-            f"first, as examples/sentiment.py builds; this one takes {shape} into "
-            f"{type(first).__name__}")
-    return first.input_dim, shape[1] or DEFAULT_MAXLEN
+        raise InputError(refusal(shape, type(first).__name__))
+    return first.input_dim, shape[1]
+
+
+def _word_ids_input(model):
+    """(num_words, maxlen) of a model that reads word ids through an Embedding."""
+    num_words, maxlen = word_ids_input(model, "bptt predict", lambda shape, name: (
+        f"bptt predict needs a model that reads word ids (batch, words) through an Embedding "
+        f"first, as examples/sentiment.py builds; this one takes {shape} into {name}"))
+    return num_words, maxlen or DEFAULT_MAXLEN
 
 
 def _outputs(model):

@@ -21,7 +21,7 @@ import os
 
 import numpy as np
 
-from bptt.cli_predict import DEFAULT_MAXLEN, InputError
+from bptt.cli_predict import DEFAULT_MAXLEN, InputError, word_ids_input
 
 DATA = ("imdb", "udpos")
 
@@ -77,24 +77,10 @@ def history(path):
 def _word_ids_input(model, data):
     """(input_dim of the first Embedding, fixed input length or None) of a model that reads word
     ids (batch, words); an InputError otherwise."""
-    from bptt.layers import Embedding, InputLayer
-    from bptt.models import Functional
-
-    if isinstance(model, Functional):
-        if len(model.inputs) != 1:
-            raise InputError(f"the model takes {len(model.inputs)} inputs; --data {data} feeds it "
-                             "one array of word ids")
-        shape = model.inputs[0].shape
-    else:
-        shape = getattr(model, "_build_input_shape", None)  # None: never built
-    first = next((layer for layer in model.layers if not isinstance(layer, InputLayer)), None)
-    if shape is None or len(shape) != 2 or not isinstance(first, Embedding):
-        raise InputError(
-            f"--data {data} feeds word ids (batch, words), which the model must read through an "
-            f"Embedding first (as examples/{'sentiment' if data == 'imdb' else 'tagging'}.py "
-            f"builds it); this model takes {shape} into {type(first).__name__}: give a model "
-            f"trained on {data}")
-    return first.input_dim, shape[1]
+    return word_ids_input(model, f"--data {data}", lambda shape, name: (
+        f"--data {data} feeds word ids (batch, words), which the model must read through an "
+        f"Embedding first (as examples/{'sentiment' if data == 'imdb' else 'tagging'}.py "
+        f"builds it); this model takes {shape} into {name}: give a model trained on {data}"))
 
 
 def _output(model):
