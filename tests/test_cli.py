@@ -9,15 +9,10 @@ import numpy as np
 import pytest
 
 from bptt import cli, layers, models
+from tests.helpers.cli import run_cli as _run
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def _run(capsys, *argv):
-    """main(argv) in-process: (exit status, stdout, stderr)."""
-    status = cli.main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def _assert_one_line_error(err, *words):

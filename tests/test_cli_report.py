@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from bptt import callbacks, cli, layers, models
+from bptt import callbacks, layers, models
 from bptt.datasets import imdb, udpos
 from tests.datasets.test_udpos import make_wheel
+from tests.helpers.cli import run_cli as _run
 from tests.helpers.datasets import refuse_pip
 from tests.report.helpers import images, section
 
@@ -20,11 +21,6 @@ MAXLEN = 20
 GOOD = "a great film with fine acting and a story that i liked from start to end".split()
 BAD = "a dull film with poor acting and a story that i disliked from start to end".split()
 
-
-def _run(capsys, *argv):
-    status = cli.main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def _assert_one_line_error(err, *words):
