@@ -21,6 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a file too
+
+from benchmarks.workloads.bptt_model import BpttWorkload  # noqa: E402
+from benchmarks.workloads.common import MAXLEN  # noqa: E402
+
 RESULTS = Path(__file__).with_name("results")
 
 
@@ -62,24 +67,17 @@ def limit_threads(MPI, size):
 
 
 def tutorial_model():
-    from bptt import layers, models
-
-    model = models.Sequential([
-        layers.Input(shape=(50,)),
-        layers.Embedding(input_dim=20000, output_dim=128),
-        layers.LSTM(64, return_sequences=True, dropout=0.2),
-        layers.LSTM(32, return_sequences=False),
-        layers.Dense(1, activation="sigmoid"),
-    ])
-    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    return model
+    """examples/sentiment.py's model, as benchmarks.workloads builds it, with its own weights."""
+    workload = BpttWorkload()
+    workload.load()
+    return workload.tutorial_model(None, MAXLEN)
 
 
 def reviews(rows, seed=0):
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    return rng.integers(1, 20000, size=(rows, 50)), rng.integers(0, 2, size=rows).astype("float32")
+    return rng.integers(1, 20000, size=(rows, MAXLEN)), rng.integers(0, 2, size=rows).astype("float32")
 
 
 def timed_fit(model, batch, steps, barrier):

@@ -33,6 +33,8 @@ class BpttWorkload(common.KerasAPIWorkload):
                 "scipy": scipy.__version__, "kernels": bptt.get_kernels()}
 
     def tutorial_model(self, weights, maxlen, mask_zero=False):
+        """The tutorial's model built for `maxlen` words, with `weights` (None: its own initial
+        ones)."""
         layers, models = self.layers, self.models
         model = models.Sequential()
         model.add(layers.Embedding(input_dim=common.VOCAB, output_dim=common.EMBED,
@@ -42,7 +44,8 @@ class BpttWorkload(common.KerasAPIWorkload):
         model.add(layers.Dense(1, activation="sigmoid"))
         model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
         model.build((None, maxlen))
-        model.set_weights(weights)
+        if weights is not None:
+            model.set_weights(weights)
         return model
 
     def build(self, weights):
