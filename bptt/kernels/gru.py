@@ -32,7 +32,7 @@ from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, run_rows,
     sigmoid, tanh,
 )
-from bptt.kernels.step_product import copy_transposed, step_kernel
+from bptt.kernels.step_product import backward_kernels, copy_transposed, step_kernel
 from bptt.kernels.simple_rnn import (
     loop_mask, output_grad_buffer, outputs_buffer, take_output_grads, write_outputs,
 )
@@ -397,8 +397,8 @@ def gru_backward(dhs, dh_last, cache):
     doutput = output_grad_buffer(cache.mask, B, H, dtype)  # (B, H) or (0, H)
     if cache.reset_after:
         drec = np.empty((T, B, 3 * H), dtype)  # (T, B, 3H) dL/drec
-        recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (3H, H)
-        recurrent_kernel = step_kernel("backward", cache.recurrent_kernel, B, masks.shape[0])  # (H or 0, 3H)
+        # (H or 0, 3H) U for the transposed product, or (3H, H) U^T for the written one
+        recurrent_kernel, recurrent_kernel_t = backward_kernels(cache.recurrent_kernel, B, masks.shape[0])
         run_rows(_backward_after_rows, B, dhs, dh, cache.h0, cache.hs, cache.gates, cache.recurrent_hs,
                  recurrent_kernel, recurrent_kernel_t, kernel_blocks_t, masks, step_mask, doutput, dxw, drec)
         drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, drec, masks)  # (H, 3H)

@@ -37,7 +37,7 @@ from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, gate_blocks, mask_blocks, recurrent_kernel_grad, row_chunks, run_rows,
     sigmoid, tanh,
 )
-from bptt.kernels.step_product import copy_transposed, step_kernel, transposed
+from bptt.kernels.step_product import backward_kernels, copy_transposed, step_kernel
 from bptt.kernels.simple_rnn import (
     keep_held, loop_mask, output_grad_buffer, outputs_buffer, restore_held, take_output_grads, write_outputs,
 )
@@ -253,10 +253,10 @@ def lstm_backward(dhs, dh_last, dc_last, cache):
     dh = np.zeros((B, H), dtype) if dh_last is None else np.array(dh_last, dtype=dtype)  # (B, H) copy
     dc = np.zeros((B, H), dtype) if dc_last is None else np.array(dc_last, dtype=dtype)  # (B, H) copy
     dxw = np.empty((T, B, 4 * H), dtype)  # (T, B, 4H)
-    recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (4H, H)
     kernel_blocks_t = np.ascontiguousarray(cache.kernel_blocks.transpose(0, 2, 1))  # (4 or 0, H, H)
     doutput = output_grad_buffer(cache.mask, B, H, dtype)  # (B, H) or (0, H)
-    recurrent_kernel = step_kernel("backward", cache.recurrent_kernel, B, cache.masks.shape[0])  # (H or 0, 4H)
+    # (H or 0, 4H) U for the transposed product, or (4H, H) U^T for the written one
+    recurrent_kernel, recurrent_kernel_t = backward_kernels(cache.recurrent_kernel, B, cache.masks.shape[0])
     run_rows(_backward_rows, B, dhs, dh, dc, cache.c0, cache.cs, cache.tanh_cs, cache.gates,
              recurrent_kernel, recurrent_kernel_t, kernel_blocks_t, cache.masks, loop_mask(cache.mask),
              doutput, dxw)
@@ -381,8 +381,7 @@ def _run_inference(x, kernel, positions, bias, recurrent_kernel, h0, c0, go_back
     h_last = np.empty((B, H), dtype)  # (B, H)
     c_last = np.empty((B, H), dtype)  # (B, H)
     rows = min(INFERENCE_CHUNK, -(-B // row_chunks(B, "inference")))  # the most rows a step multiplies
-    flipped = transposed("forward", rows, H, 4, dtype)
-    recurrent_kernel_t = np.ascontiguousarray(recurrent_kernel.T) if flipped else np.empty((0, H), dtype)
+    recurrent_kernel_t = step_kernel("forward", recurrent_kernel, B, rows=rows)  # (4H or 0, H)
     run_rows(_inference_rows, B, x, as_dtype(kernel, dtype), positions, bias, recurrent_kernel,
              recurrent_kernel_t, h0, c0, bool(go_backwards), INFERENCE_CHUNK, ys, h_last, c_last, kind="inference")
     return (ys if return_sequences else None), (h_last, c_last)

@@ -31,7 +31,7 @@ from numba import njit
 from bptt.kernels._common import (
     JIT_OPTIONS, as_dtype, mask_blocks, recurrent_kernel_grad, run_rows, tanh,
 )
-from bptt.kernels.step_product import copy_transposed, step_kernel
+from bptt.kernels.step_product import backward_kernels, copy_transposed, step_kernel
 
 _ACTIVATIONS = {"tanh": 0, "relu": 1}  # the activation's code inside the compiled loops
 
@@ -260,9 +260,9 @@ def simple_rnn_backward(dhs, dh_last, cache):
     dhs = np.empty((0, B, H), dtype) if dhs is None else as_dtype(dhs, dtype)
     dh = np.zeros((B, H), dtype) if dh_last is None else np.array(dh_last, dtype=dtype)  # (B, H) copy
     dxw = np.empty((T, B, H), dtype)  # (T, B, H)
-    recurrent_kernel_t = np.ascontiguousarray(cache.recurrent_kernel.T)  # (H, H)
     doutput = output_grad_buffer(cache.mask, B, H, dtype)  # (B, H) or (0, H)
-    recurrent_kernel = step_kernel("backward", cache.recurrent_kernel, B, cache.masks.shape[0])  # (H or 0, H)
+    # (H or 0, H) U for the transposed product, or (H, H) U^T for the written one
+    recurrent_kernel, recurrent_kernel_t = backward_kernels(cache.recurrent_kernel, B, cache.masks.shape[0])
     run_rows(_backward_rows, B, dhs, dh, cache.hs, recurrent_kernel, recurrent_kernel_t, cache.masks,
              cache.activation, loop_mask(cache.mask), doutput, dxw)
     drecurrent_kernel = recurrent_kernel_grad(cache.h0, cache.hs, dxw, cache.masks)  # (H, H)

@@ -80,19 +80,29 @@ def transposed(kind, R, H, G, dtype):
     return choice
 
 
-def step_kernel(kind, recurrent_kernel, B, masks=0):
+def step_kernel(kind, recurrent_kernel, B, masks=0, rows=None):
     """The operand a time loop over B rows needs for its `kind` product transposed, where that is
     the faster way here: U^T (G*H, H) forward, U (H, G*H) backward, contiguous; else an empty
     (0, ·) array, which tells the loop to multiply as written. recurrent_kernel is U (H, G*H);
-    `masks` the loop's recurrent masks (more than one, a mask per gate, always runs as written)."""
+    `masks` the loop's recurrent masks (more than one, a mask per gate, always runs as written);
+    `rows` the most rows one step multiplies (default: one part of B split over the threads)."""
     from bptt.kernels._common import row_chunks
 
     H, GH = recurrent_kernel.shape
     operand = recurrent_kernel.T if kind == "forward" else recurrent_kernel
-    R = -(-B // row_chunks(B))  # the most rows one part gets
+    R = -(-B // row_chunks(B)) if rows is None else rows
     if masks <= 1 and transposed(kind, R, H, GH // max(H, 1), recurrent_kernel.dtype):
         return np.ascontiguousarray(operand)
     return np.empty((0, operand.shape[1]), recurrent_kernel.dtype)
+
+
+def backward_kernels(recurrent_kernel, B, masks=0):
+    """(U for the transposed backward product or (0, G*H), U^T contiguous for the written one or
+    (0, H)): the operands of a backward time loop over B rows, only the one it uses copied."""
+    flipped = step_kernel("backward", recurrent_kernel, B, masks)
+    if flipped.shape[0]:
+        return flipped, np.empty((0, recurrent_kernel.shape[0]), recurrent_kernel.dtype)
+    return flipped, np.ascontiguousarray(recurrent_kernel.T)
 
 
 @njit(**JIT_OPTIONS)

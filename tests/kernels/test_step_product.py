@@ -145,3 +145,13 @@ def test_step_kernel_gives_the_operand_only_when_transposed():
     step_product.force(False)
     assert step_product.step_kernel("forward", U, 32).shape == (0, 2)
     assert step_product.step_kernel("backward", U, 32).shape == (0, 8)
+
+
+def test_backward_kernels_copy_only_the_operand_the_loop_uses():
+    U = np.arange(16.0).reshape(2, 8)  # H = 2, four gate blocks
+    step_product.force(True)
+    flipped, written = step_product.backward_kernels(U, 32)
+    assert np.array_equal(flipped, U) and written.shape == (0, 2)
+    step_product.force(False)
+    flipped, written = step_product.backward_kernels(U, 32)
+    assert flipped.shape == (0, 8) and written.flags.c_contiguous and np.array_equal(written, U.T)
