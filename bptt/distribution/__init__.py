@@ -26,6 +26,7 @@ belong to batch rows); with losses reduced as 'sum' or 'mean_with_sample_weight'
 masked outputs, the weighting by rows is not the one-process mean; clipvalue is refused (it
 clips each embedding lookup, which does not travel).
 """
+from bptt.distribution.devices import get_device_count, list_devices
 from bptt.distribution.mpi import INSTALL, Communicator, import_mpi
 
 _DISTRIBUTION = None
@@ -35,7 +36,9 @@ class DataParallel:
     """Every process holds all the weights and trains on its shard of each batch.
 
     Args (Keras 3's, for the same code to read the same):
-        device_mesh, devices: not used here; each MPI process is one device.
+        device_mesh: not used here; each MPI process is one device.
+        devices: None, or every device of the job (list_devices()): one per MPI process; a
+            subset is refused, since every process of the job trains.
         auto_shard_dataset: True (Keras' default): each process takes its rows of every batch.
             False is not supported: bptt shards the global batch itself.
     """
@@ -48,6 +51,12 @@ class DataParallel:
         self.device_mesh, self.devices = device_mesh, devices
         self.auto_shard_dataset = auto_shard_dataset
         self.communicator = Communicator()
+        if devices is not None and len(devices) != self.communicator.size:
+            raise ValueError(
+                f"DataParallel(devices=...) got {len(devices)} devices for a job of "
+                f"{self.communicator.size} processes: bptt trains on one device per MPI process, "
+                f"all of them. Pass distribution.list_devices(), leave devices out, or start "
+                f"{len(devices)} processes (mpiexec -n {len(devices)}).")
         self._gradient_sum = None  # bptt.distribution.gradients.GradientSum, made in fit
 
     @property
@@ -100,7 +109,7 @@ def is_chief():
 
 
 __all__ = ["DataParallel", "set_distribution", "distribution", "process_id", "num_processes",
-           "is_chief", "INSTALL", "import_mpi"]
+           "is_chief", "list_devices", "get_device_count", "INSTALL", "import_mpi"]
 
 
 def barrier():
@@ -113,7 +122,7 @@ def barrier():
 __all__.append("barrier")
 
 _KERAS_ONLY = ("ModelParallel", "DeviceMesh", "LayoutMap", "TensorLayout", "distribute_tensor",
-               "initialize", "list_devices", "get_device_count")
+               "initialize")
 
 
 def __getattr__(name):

@@ -47,7 +47,8 @@ def main():
                         help="this process (rank 1) exits hard after that many epochs")
     args = parser.parse_args()
     if args.distributed:
-        distribution.set_distribution(distribution.DataParallel())
+        devices = distribution.list_devices()  # Keras' recipe: one "cpu:<rank>" per process
+        distribution.set_distribution(distribution.DataParallel(devices=devices))
     set_random_seed(3)
     model = models.load_model(args.resume_from) if args.resume_from else build_model()
     callbacks = []
