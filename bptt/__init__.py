@@ -16,9 +16,9 @@ from bptt.backend import floatx, get_kernels, set_floatx, set_kernels
 __version__ = "0.1.0"
 
 # Keras' namespaces, each a bptt module of the same name, and bptt's own.
-_NAMESPACES = ("activations", "backend", "callbacks", "config", "datasets", "initializers", "layers",
-               "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers",
-               "saving", "utils")
+_NAMESPACES = ("activations", "backend", "callbacks", "config", "datasets", "distribution",
+               "initializers", "layers", "losses", "metrics", "models", "optimizers",
+               "preprocessing", "regularizers", "saving", "utils")
 _SUBMODULES = _NAMESPACES + ("ops", "kernels", "converters", "diagnostics")
 
 # Keras' top-level names: name -> (module, attribute).

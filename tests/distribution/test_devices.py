@@ -35,3 +35,9 @@ def test_data_parallel_takes_the_listed_devices_and_refuses_a_subset_or_more():
     assert distribution.DataParallel(devices=distribution.list_devices()).num_processes == 1
     with pytest.raises(ValueError, match="2 devices for a job of 1 processes.*mpiexec -n 2"):
         distribution.DataParallel(devices=["cpu:0", "cpu:1"])
+
+
+def test_keras_spelling_reaches_it():
+    import bptt as keras
+
+    assert keras.distribution.list_devices() == ["cpu:0"]
